@@ -1,0 +1,59 @@
+"""`flask --app wsgi worker`: an RQ worker with its scheduler, inside the app context.
+
+Runs as many times as you like, on any machine that reaches the shared Redis and database.
+Job functions run in a forked work horse with a fresh app context of their own, so they can
+use the database; the horse never reuses a database connection opened before the fork.
+"""
+import click
+import redis
+from flask import current_app
+from rq import Queue, Worker
+
+from tasks.redis_server import redis_answers
+
+
+class AppWorker(Worker):
+    """An RQ `Worker` whose work horses run each job inside a fresh Flask app context."""
+
+    def __init__(self, *args, app=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def main_work_horse(self, job, queue):
+        # Pooled connections were opened by the parent: drop them here without closing them
+        # (closing would end the parent's sessions); the horse opens its own.
+        if self.app is not None:
+            try:
+                with self.app.app_context():
+                    ext = self.app.extensions.get('sqlalchemy')
+                    for engine in (ext.engines.values() if ext is not None else ()):
+                        engine.dispose(close=False)
+            except Exception:  # noqa: BLE001 - never let the forked horse escape into the loop
+                self.log.exception('Worker %s: could not reset database pools', self.name)
+        super().main_work_horse(job, queue)
+
+    def perform_job(self, job, queue, execution):
+        if self.app is None:
+            return super().perform_job(job, queue, execution)
+        with self.app.app_context():
+            return super().perform_job(job, queue, execution)
+
+
+def register(app):
+    @app.cli.command('worker')
+    @click.option('--burst', is_flag=True, help='Stop when the queues are empty.')
+    @click.option('--queues', default=None, metavar='Q1,Q2',
+                  help='Comma-separated queue names (default: the RQ_QUEUE setting).')
+    def worker_command(burst, queues):
+        """Run an RQ worker (with its scheduler) on REDIS_URL."""
+        flask_app = current_app._get_current_object()
+        url = flask_app.config['REDIS_URL']
+        if not redis_answers(url, timeout=2.0):
+            raise click.ClickException(f'Redis does not answer at {url} (set REDIS_URL)')
+        names = [n.strip() for n in (queues or flask_app.config['RQ_QUEUE']).split(',') if n.strip()]
+        if not names:
+            raise click.BadParameter('no queue names', param_hint='--queues')
+        connection = redis.Redis.from_url(url)
+        worker = AppWorker([Queue(name, connection=connection) for name in names],
+                           connection=connection, app=flask_app)
+        worker.work(burst=burst, with_scheduler=True, logging_level='INFO')
