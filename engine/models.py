@@ -77,7 +77,7 @@ class ProcessInstance(db.Model):
     started_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     ended_at = db.Column(UTCDateTime)
-    version_row = db.relationship('ModelVersion', lazy='joined')
+    __mapper_args__ = {'version_id_col': lock_version}
 
 
 class HumanTask(db.Model):

@@ -123,13 +123,13 @@ class SpecCache:
         self._items = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, version_id, specs_text):
+    def get(self, version_id, load_text):
         with self._lock:
             item = self._items.get(version_id)
             if item is not None:
                 self._items.move_to_end(version_id)
                 return item
-        item = _VersionSpecs(specs_text)
+        item = _VersionSpecs(load_text())
         with self._lock:
             self._items[version_id] = item
             while len(self._items) > self.size:

@@ -1,0 +1,63 @@
+"""What the engine tells people about a ready task: who may act, its form, its instructions."""
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+_jinja = ImmutableSandboxedEnvironment(autoescape=False)
+
+
+def title_of(task_spec):
+    return getattr(task_spec, 'bpmn_name', None) or getattr(task_spec, 'bpmn_id', None) or task_spec.name
+
+
+def bpmn_id_of(task_spec):
+    return getattr(task_spec, 'bpmn_id', None) or task_spec.name
+
+
+def candidates(task, initiator):
+    """(groups, users) allowed to act. The lane names the group; `lane_owners` in the task data
+    overrides it (spiff-arena compatible); a task without a lane belongs to the initiator."""
+    lane = getattr(task.task_spec, 'lane', None)
+    owners = task.data.get('lane_owners')
+    if lane and isinstance(owners, dict) and isinstance(owners.get(lane), list):
+        return [], sorted({str(u) for u in owners[lane]})
+    if lane:
+        return [lane], []
+    return [], [initiator] if initiator else []
+
+
+def form_files(task_spec):
+    props = (getattr(task_spec, 'extensions', None) or {}).get('properties') or {}
+    return props.get('formJsonSchemaFilename'), props.get('formUiSchemaFilename')
+
+
+def instructions(task):
+    text = (getattr(task.task_spec, 'extensions', None) or {}).get('instructionsForEndUser')
+    if not text:
+        return None
+    try:
+        return _jinja.from_string(text).render(**task.data)
+    except (TemplateError, TypeError, ValueError) as e:
+        return f'{text}\n\n(The instructions could not be filled in: {e})'
+
+
+def timer_due(task):
+    """Due time of a waiting timer task as an ISO string, or None."""
+    value = task._get_internal_data('event_value')
+    if isinstance(value, dict):
+        return value.get('next')
+    return value if isinstance(value, str) else None
+
+
+def is_timer(task):
+    return isinstance(getattr(task.task_spec, 'event_definition', None), TimerEventDefinition)
+
+
+def boundary_due(task):
+    """Earliest due time of a timer attached to the task as a boundary event."""
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != 'BoundaryEventSplit':
+        return None
+    dues = [timer_due(t) for t in parent.children if t is not task and is_timer(t)]
+    dues = [d for d in dues if d]
+    return min(dues) if dues else None

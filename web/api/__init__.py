@@ -1,0 +1,6 @@
+"""REST API v1: the contract in API.md."""
+from flask import Blueprint
+
+bp = Blueprint('api', __name__, url_prefix='/api/v1')
+
+from . import auth, instances, openapi, process_models, tasks  # noqa: E402,F401

@@ -1,0 +1,34 @@
+from flask import g
+
+from engine import commands, queries
+from . import bp
+from .docs import doc, json_body, query_args
+from .instances import instance_response
+from .schemas import CompleteTask, Instance, Task, TaskQuery
+
+
+@bp.get('/tasks')
+@doc('Ready human tasks: claimed by me, of my groups, or all (admin)', query=TaskQuery, response=Task, many=True)
+def list_tasks():
+    args = query_args(TaskQuery)
+    rows = queries.list_tasks(g.actor, args['scope'], args.get('instance_id'))
+    return Task(many=True).dump([queries.task_view(r) for r in rows])
+
+
+@bp.post('/tasks/<task_id>/claim')
+@doc('Claim a task', response=Task, errors=(403, 404, 409))
+def claim_task(task_id):
+    return Task().dump(queries.task_view(commands.claim(task_id, g.actor)))
+
+
+@bp.post('/tasks/<task_id>/unclaim')
+@doc('Release a claimed task', response=Task, errors=(403, 404, 409))
+def unclaim_task(task_id):
+    return Task().dump(queries.task_view(commands.unclaim(task_id, g.actor)))
+
+
+@bp.post('/tasks/<task_id>/complete')
+@doc('Complete a task with form data', body=CompleteTask, response=Instance, errors=(403, 404, 409, 422))
+def complete_task(task_id):
+    body = json_body(CompleteTask)
+    return instance_response(commands.complete_task(task_id, body['data'], g.actor))
