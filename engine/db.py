@@ -5,8 +5,8 @@ from sqlalchemy.engine import Engine
 
 # Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
 NAMING = {
-    'ix': 'ix_%(column_0_label)s',
-    'uq': 'uq_%(table_name)s_%(column_0_name)s',
+    'ix': 'ix_%(column_0_N_label)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
     'ck': 'ck_%(table_name)s_%(constraint_name)s',
     'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
     'pk': 'pk_%(table_name)s',

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:30:50.651367
+Create Date: 2026-11-22 00:31:45.366270
 
 """
 from alembic import op
@@ -65,8 +65,8 @@ def upgrade():
     sa.Column('specs', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['model_key'], ['process_model.key'], name=op.f('fk_model_version_model_key_process_model')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_model_version')),
-    sa.UniqueConstraint('model_key', 'content_hash', name=op.f('uq_model_version_model_key')),
-    sa.UniqueConstraint('model_key', 'version', name=op.f('uq_model_version_model_key'))
+    sa.UniqueConstraint('model_key', 'content_hash', name=op.f('uq_model_version_model_key_content_hash')),
+    sa.UniqueConstraint('model_key', 'version', name=op.f('uq_model_version_model_key_version'))
     )
     op.create_table('model_file',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -75,7 +75,7 @@ def upgrade():
     sa.Column('content', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['version_id'], ['model_version.id'], name=op.f('fk_model_file_version_id_model_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_model_file')),
-    sa.UniqueConstraint('version_id', 'name', name=op.f('uq_model_file_version_id'))
+    sa.UniqueConstraint('version_id', 'name', name=op.f('uq_model_file_version_id_name'))
     )
     op.create_table('process_instance',
     sa.Column('id', sa.Integer(), nullable=False),
