@@ -176,7 +176,7 @@ def _task_problems(spec, files, forms, parser):
         if isinstance(task_spec, ScriptTask):
             try:
                 SCRIPT_ENGINE.validate(task_spec.script or '')
-            except ScriptError as e:
+            except (ScriptError, SyntaxError) as e:
                 problems.append(problem(where, f'Script of "{task_spec.bpmn_name or bpmn_id}" is not allowed: {e}',
                                         bpmn_id))
         if isinstance(task_spec, CallActivityMixin):

@@ -1,5 +1,6 @@
 """Scripts, conditions, DMN cells and timer/service parameters run here: compiled with
 RestrictedPython against an allow-list of names, under a wall-clock limit."""
+import ast
 import contextvars
 import ctypes
 import datetime
@@ -170,6 +171,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment())
 
     def validate(self, expression):
+        """SyntaxError for text that is not Python (DMN relies on this to tell `< 5` from `5`),
+        ScriptError for Python the sandbox refuses."""
+        ast.parse(expression)
         _compile(expression, 'exec')
 
 
