@@ -105,12 +105,18 @@ def advance(wf, actor):
     """Run every engine step that can run now, firing due timers, as the given user."""
     user_token = current_user.set(actor.script_view())
     limit_token = time_limit.set(settings.get('SCRIPT_TIME_LIMIT'))
+    running = []
     try:
         for _ in range(MAX_ADVANCE_ROUNDS):
             wf.refresh_timers()
-            wf.do_engine_steps()
+            wf.do_engine_steps(will_complete_task=lambda task: running.append(task))
             if wf.get_next_task(state=TaskState.READY, manual=False) is None:
                 break
+    except Exception as error:
+        # Some engine errors (a bad timer duration) do not say which task failed: name the step.
+        if getattr(error, 'task', None) is None and running:
+            error.task = running[-1]
+        raise
     finally:
         current_user.reset(user_token)
         time_limit.reset(limit_token)
@@ -398,3 +404,13 @@ def unclaim(task_id, actor):
     audit(db.session.get(ProcessInstance, row.instance_id), actor, 'unclaimed', row.title, task_id=row.id)
     db.session.commit()
     return row
+
+
+def run_due_timers(instance_id):
+    """Advance an instance whose timers are due, as its initiator (API.md: steps run by a worker)."""
+    inst = db.session.get(ProcessInstance, instance_id)
+    if inst is None or inst.status in ('completed', 'terminated'):
+        return None
+    actor = Actor(inst.initiator, tuple(inst.initiator_groups or ()))
+    db.session.rollback()
+    return run_command(instance_id, lambda inst, wf: None, actor)

@@ -56,4 +56,7 @@ def register(app):
         connection = redis.Redis.from_url(url)
         worker = AppWorker([Queue(name, connection=connection) for name in names],
                            connection=connection, app=flask_app)
+        if not burst:
+            from tasks.timers import schedule_sweep
+            schedule_sweep(Queue(flask_app.config['RQ_QUEUE'], connection=connection))
         worker.work(burst=burst, with_scheduler=True, logging_level='INFO')

@@ -1,0 +1,1 @@
+"""RQ job functions and the plumbing that feeds them (queues, timer sweeps, Redis)."""
