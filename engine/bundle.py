@@ -80,7 +80,8 @@ def refuse_unsafe_xml(files):
 
 def _element_id(tree, entry):
     try:
-        found = tree.getroottree().xpath(entry.path) if entry.path else []
+        namespaces = {prefix: uri for prefix, uri in tree.nsmap.items() if prefix}
+        found = tree.getroottree().xpath(entry.path, namespaces=namespaces) if entry.path else []
     except etree.XPathError:
         found = []
     node = found[0] if found else None

@@ -3,12 +3,12 @@ commit. Nothing else mutates workflow state."""
 import logging
 import time
 from dataclasses import dataclass, field
-from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,7 +18,7 @@ from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .forms import validate_submission
 from .human_tasks import is_timer, title_of
 from .models import AuditEvent, HumanTask, Incident, ModelVersion, ProcessInstance, utcnow
-from .projection import jsonable, project
+from .projection import find_task, jsonable, project
 from .sandbox import SCRIPT_ENGINE, current_user, time_limit
 from .specs import dump_state, load_state, spec_cache
 
@@ -75,17 +75,10 @@ def _load(inst):
     return load_state(inst.state, spec, subspecs)
 
 
-def find_task(wf, task_id):
-    try:
-        return wf.get_task_from_id(UUID(str(task_id)))
-    except (ValueError, SpiffWorkflowException, KeyError):
-        return None
-
-
 def audit(inst, actor, kind, task_name=None, **detail):
-    db.session.add(AuditEvent(instance_id=inst.id, actor=actor.username if actor else None, kind=kind,
-                              task_name=task_name, detail=jsonable(detail),
-                              source_ip=actor.source_ip if actor else None))
+    db.session.execute(insert(AuditEvent), [{
+        'instance_id': inst.id, 'at': utcnow(), 'actor': actor.username if actor else None, 'kind': kind,
+        'task_name': task_name, 'detail': jsonable(detail), 'source_ip': actor.source_ip if actor else None}])
 
 
 # -- advancing --------------------------------------------------------------------------
@@ -127,12 +120,12 @@ def _open_incidents(inst):
     return Incident.query.filter_by(instance_id=inst.id, resolved_at=None).all()
 
 
-def _save(inst, wf, actor):
-    for incident in _open_incidents(inst):
+def _save(inst, wf, actor, completed_by=None):
+    for incident in (_open_incidents(inst) if inst.status == 'error' else ()):
         incident.resolved_at = utcnow()
         audit(inst, actor, 'incident_resolved', incident.task_name, incident_id=incident.id)
     was_completed = inst.status == 'completed'
-    project(inst, wf)
+    project(inst, wf, completed_by)
     inst.state = dump_state(wf)
     if inst.status == 'completed' and not was_completed:
         audit(inst, actor, 'completed')
@@ -176,17 +169,18 @@ def _is_busy(error):
 
 
 def run_command(instance_id, apply, actor):
-    """Lock the instance, apply(inst, wf) (which may raise an EngineError to refuse), advance,
+    """Lock the instance, apply(inst, wf) (which may raise an EngineError to refuse, and returns
+    {task id: username} for tasks people completed, or None), advance,
     project, save and commit. Engine failures become an incident; a lost race is retried."""
     for attempt in range(MAX_ATTEMPTS):
         try:
             inst = _lock(instance_id)
             wf = _load(inst)
             try:
-                apply(inst, wf)
+                completed_by = apply(inst, wf)
                 if inst.status != 'terminated':
                     advance(wf, actor)
-                    _save(inst, wf, actor)
+                    _save(inst, wf, actor, completed_by)
                 db.session.commit()
                 return inst
             except (EngineError, StaleDataError, OperationalError):
@@ -297,19 +291,17 @@ def check_may_act(row, actor):
 
 
 def complete_task(task_id, data, actor):
-    row = task_row(task_id)
+    row, version_id = _task_and_version(task_id)
     if row.state != 'ready':
         raise _already_done(row)
     check_may_act(row, actor)
-    inst_version = db.session.get(ProcessInstance, row.instance_id).version_id
-    validate_submission(inst_version, row.form_file, data, row.title)
+    validate_submission(version_id, row.form_file, data, row.title)
     as_admin = not may_act(row, Actor(actor.username, tuple(g for g in actor.groups if g != 'admin')))
 
     def apply(inst, wf):
-        fresh_row = db.session.get(HumanTask, row.id, populate_existing=True)
         task = find_task(wf, row.id)
-        if task is None or task.state != TaskState.READY or fresh_row.state != 'ready':
-            raise _already_done(fresh_row)
+        if task is None or task.state != TaskState.READY:
+            raise _already_done(db.session.get(HumanTask, row.id, populate_existing=True))
         if hasattr(task.task_spec, 'add_data_from_form'):
             task.task_spec.add_data_from_form(task, data)
         else:
@@ -319,11 +311,20 @@ def complete_task(task_id, data, actor):
             task.run()
         finally:
             current_user.reset(user)
-        fresh_row.completed_by, fresh_row.completed_at = actor.username, utcnow()
         audit(inst, actor, 'task_completed', row.title, task_id=row.id, task=row.name, as_admin=as_admin,
               fields=sorted(data))
+        return {row.id: actor.username}
 
     return run_command(row.instance_id, apply, actor)
+
+
+def _task_and_version(task_id):
+    found = db.session.execute(select(HumanTask, ProcessInstance.version_id)
+                               .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                               .where(HumanTask.id == str(task_id))).first()
+    if found is None:
+        raise NotFound(f'No task {task_id}.', code='task_not_found')
+    return found
 
 
 def _armed_timers(wf):

@@ -1,4 +1,6 @@
 """What the engine tells people about a ready task: who may act, its form, its instructions."""
+from functools import lru_cache
+
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -31,12 +33,17 @@ def form_files(task_spec):
     return props.get('formJsonSchemaFilename'), props.get('formUiSchemaFilename')
 
 
+@lru_cache(maxsize=1024)
+def _template(text):
+    return _jinja.from_string(text)
+
+
 def instructions(task):
     text = (getattr(task.task_spec, 'extensions', None) or {}).get('instructionsForEndUser')
     if not text:
         return None
     try:
-        return _jinja.from_string(text).render(**task.data)
+        return _template(text).render(**task.data)
     except (TemplateError, TypeError, ValueError) as e:
         return f'{text}\n\n(The instructions could not be filled in: {e})'
 

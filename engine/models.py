@@ -47,7 +47,7 @@ class ModelVersion(db.Model):
     primary_process_id = db.Column(db.String(255))
     # Serialized process specs of the bundle, stored once and shared by every instance.
     specs = db.Column(db.Text)
-    files = db.relationship('ModelFile', backref='version', order_by='ModelFile.name', lazy='selectin')
+    files = db.relationship('ModelFile', backref='version', order_by='ModelFile.name', lazy='select')
 
 
 class ModelFile(db.Model):
@@ -74,6 +74,8 @@ class ProcessInstance(db.Model):
     # Compare-and-set counter: every saved change increments it.
     lock_version = db.Column(db.Integer, nullable=False, default=0)
     data = db.Column(db.JSON, nullable=False, default=dict)
+    # Whether armed_timer / message_wait hold rows for this instance (saves two deletes a command).
+    has_waits = db.Column(db.Boolean, nullable=False, default=False)
     started_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     ended_at = db.Column(UTCDateTime)

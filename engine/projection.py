@@ -1,9 +1,11 @@
 """Writes an instance's state into the query tables: ready human tasks, armed timers, message
-waits, status and data. Called inside the command's transaction, before the state is saved."""
+waits, status and data. Runs inside the command's transaction, before the state is saved; uses
+plain SQL statements (executemany) because it runs on every command."""
 import json
-from uuid import UUID
 from datetime import datetime, timezone
+from uuid import UUID
 
+from sqlalchemy import delete, insert, select, update
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -32,7 +34,8 @@ def ready_human_tasks(wf):
 
 
 def waiting_tasks(wf):
-    return wf.get_tasks(state=TaskState.WAITING)
+    """Waiting catch events, from the event manager rather than a walk of the whole task tree."""
+    return [t for t in wf.event_manager.tasks.values() if t.state == TaskState.WAITING]
 
 
 def instance_data(wf):
@@ -45,66 +48,105 @@ def instance_data(wf):
     return last.data if last is not None else {}
 
 
-def _sync_human_tasks(inst, wf):
-    ready = {str(t.id): t for t in ready_human_tasks(wf)}
-    known = {row.id: row for row in HumanTask.query.filter_by(instance_id=inst.id, state='ready')}
-    now = utcnow()
-    for task_id, row in known.items():
-        if task_id not in ready:
-            task = wf.get_task_from_id(UUID(task_id))
-            row.state = 'completed' if task is not None and task.state == TaskState.COMPLETED else 'cancelled'
-            row.completed_at = row.completed_at or now
-            TaskCandidate.query.filter_by(task_id=task_id).delete()
-    for task_id, task in ready.items():
-        if task_id in known:
-            continue
-        groups, users = ht.candidates(task, inst.initiator)
-        form, ui_form = ht.form_files(task.task_spec)
-        db.session.add(HumanTask(
-            id=task_id, instance_id=inst.id, name=ht.bpmn_id_of(task.task_spec), title=ht.title_of(task.task_spec),
-            lane=getattr(task.task_spec, 'lane', None), groups=groups, users=users, state='ready', created_at=now,
-            due_at=parse_time(ht.boundary_due(task)), instructions=ht.instructions(task),
-            form_file=form, ui_form_file=ui_form))
-        db.session.flush()
-        db.session.add_all([TaskCandidate(task_id=task_id, kind='group', name=g) for g in groups]
-                           + [TaskCandidate(task_id=task_id, kind='user', name=u) for u in users])
-    return ready
+def find_task(wf, task_id):
+    try:
+        return wf.get_task_from_id(UUID(str(task_id)))
+    except Exception:  # SpiffWorkflow raises its own not-found error; a bad id is just "no task"
+        return None
 
 
-def _sync_waits(inst, wf):
-    ArmedTimer.query.filter_by(instance_id=inst.id).delete()
-    MessageWait.query.filter_by(instance_id=inst.id).delete()
-    if wf is None:
+def _execute(statement, rows=None):
+    if rows is None:
+        db.session.execute(statement)
+    elif rows:
+        db.session.execute(statement, rows)
+
+
+def _close_tasks(task_ids, state, now, completed_by=None):
+    if not task_ids:
         return
-    for task in waiting_tasks(wf):
+    values = {'state': state, 'completed_at': now}
+    if completed_by:
+        values['completed_by'] = completed_by
+    _execute(update(HumanTask).where(HumanTask.id.in_(task_ids)).values(**values))
+    _execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(task_ids)))
+
+
+def _task_row(inst, task, task_id, now):
+    groups, users = ht.candidates(task, inst.initiator)
+    form, ui_form = ht.form_files(task.task_spec)
+    return {'id': task_id, 'instance_id': inst.id, 'name': ht.bpmn_id_of(task.task_spec),
+            'title': ht.title_of(task.task_spec), 'lane': getattr(task.task_spec, 'lane', None),
+            'groups': groups, 'users': users, 'state': 'ready', 'created_at': now,
+            'due_at': parse_time(ht.boundary_due(task)), 'instructions': ht.instructions(task),
+            'form_file': form, 'ui_form_file': ui_form}
+
+
+def _sync_human_tasks(inst, wf, completed_by):
+    ready = {str(t.id): t for t in ready_human_tasks(wf)}
+    known = set(db.session.execute(select(HumanTask.id).where(HumanTask.instance_id == inst.id,
+                                                               HumanTask.state == 'ready')).scalars())
+    now = utcnow()
+    done, cancelled = [], []
+    for task_id in known - set(ready):
+        task = find_task(wf, task_id)
+        (done if task is not None and task.state == TaskState.COMPLETED else cancelled).append(task_id)
+    by_actor = {}
+    for task_id in done:
+        by_actor.setdefault((completed_by or {}).get(task_id), []).append(task_id)
+    for actor, ids in by_actor.items():
+        _close_tasks(ids, 'completed', now, actor)
+    _close_tasks(cancelled, 'cancelled', now)
+    rows = [_task_row(inst, ready[task_id], task_id, now) for task_id in ready if task_id not in known]
+    _execute(insert(HumanTask), rows)
+    _execute(insert(TaskCandidate), [{'task_id': r['id'], 'kind': kind, 'name': name} for r in rows
+                                     for kind, names in (('group', r['groups']), ('user', r['users']))
+                                     for name in names])
+
+
+def _wait_rows(inst, wf, waiting):
+    timers, messages = [], []
+    for task in waiting:
         definition = getattr(task.task_spec, 'event_definition', None)
         if ht.is_timer(task):
-            db.session.add(ArmedTimer(task_id=str(task.id), instance_id=inst.id,
-                                      name=definition.name or ht.bpmn_id_of(task.task_spec),
-                                      due_at=parse_time(ht.timer_due(task))))
+            timers.append({'task_id': str(task.id), 'instance_id': inst.id,
+                           'name': definition.name or ht.bpmn_id_of(task.task_spec),
+                           'due_at': parse_time(ht.timer_due(task))})
         elif isinstance(definition, MessageEventDefinition):
             correlation = {p.name: wf.correlations.get(p.name) for p in definition.correlation_properties or []
                            if hasattr(p, 'name')}
-            db.session.add(MessageWait(task_id=str(task.id), instance_id=inst.id, name=definition.name,
-                                       correlation=jsonable(correlation)))
+            messages.append({'task_id': str(task.id), 'instance_id': inst.id, 'name': definition.name,
+                             'correlation': jsonable(correlation)})
+    return timers, messages
 
 
-def project(inst, wf, has_incident=False):
-    """Update inst's projections from wf; wf None means the instance was terminated."""
+def _sync_waits(inst, wf):
+    waiting = waiting_tasks(wf) if wf is not None else []
+    if inst.has_waits:
+        _execute(delete(ArmedTimer).where(ArmedTimer.instance_id == inst.id))
+        _execute(delete(MessageWait).where(MessageWait.instance_id == inst.id))
+    timers, messages = _wait_rows(inst, wf, waiting)
+    _execute(insert(ArmedTimer), timers)
+    _execute(insert(MessageWait), messages)
+    inst.has_waits = bool(timers or messages)
+
+
+def project(inst, wf, completed_by=None):
+    """Update inst's projections from wf; wf None means the instance was terminated.
+    completed_by maps the ids of tasks people completed in this command to their usernames."""
     now = utcnow()
-    if wf is None:
-        for row in HumanTask.query.filter_by(instance_id=inst.id, state='ready'):
-            row.state, row.completed_at = 'cancelled', now
-            TaskCandidate.query.filter_by(task_id=row.id).delete()
-        _sync_waits(inst, None)
-        return
-    _sync_human_tasks(inst, wf)
-    _sync_waits(inst, wf)
+    with db.session.no_autoflush:
+        if wf is None:
+            ids = list(db.session.execute(select(HumanTask.id).where(HumanTask.instance_id == inst.id,
+                                                                     HumanTask.state == 'ready')).scalars())
+            _close_tasks(ids, 'cancelled', now)
+            _sync_waits(inst, None)
+            return
+        _sync_human_tasks(inst, wf, completed_by)
+        _sync_waits(inst, wf)
     inst.data = jsonable(instance_data(wf))
     if wf.is_completed():
         inst.status, inst.ended_at = 'completed', inst.ended_at or now
-    elif has_incident:
-        inst.status = 'error'
     else:
         inst.status = 'waiting'
     inst.updated_at = now

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:31:45.366270
+Create Date: 2026-11-22 00:35:25.220306
 
 """
 from alembic import op
@@ -89,6 +89,7 @@ def upgrade():
     sa.Column('state', sa.Text(), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('has_waits', sa.Boolean(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('ended_at', sa.DateTime(), nullable=True),
