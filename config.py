@@ -42,3 +42,13 @@ class Config:
     DEFAULT_CURRENCY = _env('EOMS_CURRENCY', 'CNY')
     # Seconds between the worker's sweeps for due timers.
     TIMER_SWEEP_SECONDS = float(_env('EOMS_TIMER_SWEEP_SECONDS', 5))
+    # Seconds a service request may stay dispatched without an outcome before it is sent again
+    # (a worker killed mid-job); outcomes are idempotent.
+    OUTBOX_REDISPATCH_SECONDS = float(_env('EOMS_OUTBOX_REDISPATCH_SECONDS', 600))
+    # SMTP for the email.send operator; with no host, mails are written to instance/mail/ instead.
+    SMTP_HOST = _env('EOMS_SMTP_HOST', '')
+    SMTP_PORT = int(_env('EOMS_SMTP_PORT', 25))
+    SMTP_USER = _env('EOMS_SMTP_USER', '')
+    SMTP_PASSWORD = _env('EOMS_SMTP_PASSWORD', '')
+    SMTP_STARTTLS = _env('EOMS_SMTP_STARTTLS', 'false').lower() in ('1', 'true', 'yes')
+    MAIL_FROM = _env('EOMS_MAIL_FROM', 'eoms@localhost')

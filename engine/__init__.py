@@ -6,7 +6,7 @@ from .specs import spec_cache
 
 def init_engine(config):
     # Every model class must be known to SQLAlchemy before the first query.
-    from . import models  # noqa: F401
+    from . import messages, models  # noqa: F401  (messages registers its outbox dispatcher)
     import accounts.models  # noqa: F401
     settings.configure(config)
     spec_cache.size = config.get('SPEC_CACHE_SIZE', spec_cache.size)

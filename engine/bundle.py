@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.mixins import (CallActivityMixin, ScriptTaskMixin 
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import xml_safety
+from . import service_tasks, xml_safety
 from .errors import Invalid, ScriptError
 from .sandbox import SCRIPT_ENGINE
 from .specs import VALIDATOR, new_parser
@@ -31,6 +31,7 @@ class ParsedBundle:
     collaboration_ids: list = field(default_factory=list)
     primary_process_id: str = None
     candidates: list = field(default_factory=list)
+    start_messages: dict = field(default_factory=dict)  # message name -> process ids it starts
 
     @property
     def executable(self):
@@ -157,6 +158,26 @@ def load_into_parser(trees):
     return parser, problems
 
 
+def _service_problems(task_spec, where, bpmn_id):
+    name = task_spec.bpmn_name or bpmn_id
+    operator = getattr(task_spec, 'operation_name', None)
+    known = service_tasks.operator_names
+    if not operator:
+        return [problem(where, f'Service task "{name}" names no operator (spiffworkflow:serviceTaskOperator).',
+                        bpmn_id)]
+    if known is not None and operator not in known:
+        return [problem(where, f'Service task "{name}" calls operator "{operator}", which no worker offers '
+                               f'(available: {", ".join(sorted(known)) or "none"}).', bpmn_id)]
+    bad = []
+    for param, spec in (getattr(task_spec, 'operation_params', None) or {}).items():
+        try:
+            SCRIPT_ENGINE.validate(spec.get('value') or 'None')
+        except (ScriptError, SyntaxError) as e:
+            bad.append(problem(where, f'Parameter "{param}" of service task "{name}" is not a valid expression: {e}',
+                               bpmn_id))
+    return bad
+
+
 def _task_problems(spec, files, forms, parser):
     problems = []
     for task_spec in spec.task_specs.values():
@@ -172,8 +193,7 @@ def _task_problems(spec, files, forms, parser):
                     problems.append(problem(where, f'User task "{task_spec.bpmn_name or bpmn_id}" uses the form '
                                                    f'file "{form}", which is not in the bundle.', bpmn_id))
         if isinstance(task_spec, ServiceTask):
-            problems.append(problem(where, f'Service task "{task_spec.bpmn_name or bpmn_id}" needs a worker operator '
-                                           'and this engine does not run service tasks yet.', bpmn_id))
+            problems += _service_problems(task_spec, where, bpmn_id)
         if isinstance(task_spec, ScriptTask):
             try:
                 SCRIPT_ENGINE.validate(task_spec.script or '')
@@ -239,6 +259,14 @@ def collect_specs(parser, files, forms, top_level):
             bundle.processes.setdefault(sub_id, sub)
         bundle.dependencies[cid] = sorted(subs)
     bundle.process_ids = sorted(set(parser.get_process_ids()) & top_level)
+    for pid in bundle.process_ids:
+        try:
+            names = parser.get_process_parser(pid).start_messages()
+        except (ValidationException, SpiffWorkflowException) as e:
+            problems.append(_from_spiff(None, e))
+            continue
+        for name in names:
+            bundle.start_messages.setdefault(name, []).append(pid)
     bundle.collaboration_ids = sorted(bundle.collaborations)
     return bundle, problems
 

@@ -2,9 +2,13 @@
 commit. Nothing else mutates workflow state."""
 import logging
 import time
+from uuid import uuid4
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -12,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import deployments, settings
+from . import deployments, outbox, service_tasks, settings
 from .db import db, is_sqlite
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .forms import validate_submission
@@ -45,8 +49,8 @@ class LoopTooDeep(Exception):
     pass
 
 
-class _Retry(Exception):
-    pass
+class NoChange(Exception):
+    """The command found nothing to do (a late or duplicate report): nothing is saved."""
 
 
 # -- loading and saving -------------------------------------------------------------------
@@ -120,12 +124,45 @@ def _open_incidents(inst):
     return Incident.query.filter_by(instance_id=inst.id, resolved_at=None).all()
 
 
+def _flat(correlations):
+    flat = {}
+    for values in (correlations or {}).values():
+        if isinstance(values, dict):
+            flat.update(values)
+    return flat
+
+
+def _emit_outbox(inst, wf):
+    """Outbox rows, in this transaction, for new service requests and for thrown messages."""
+    for task in service_tasks.waiting_requests(wf):
+        request = task.internal_data[service_tasks.REQUEST]
+        request['key'] = f'svc-{inst.id}-{task.id}-{request["attempt"]}'
+        spec = task.task_spec
+        outbox.add('service', request['key'], inst.id, str(task.id), title_of(spec), jsonable({
+            'operator': request['operator'], 'params': request['params'], 'attempt': request['attempt'],
+            'result_variable': spec.result_variable, 'retries': spec.retries,
+            'retry_backoff_base': spec.retry_backoff_base}))
+    for event in wf.get_events():
+        if isinstance(event.event_definition, MessageEventDefinition):
+            outbox.add('message', f'msg-{inst.id}-{uuid4().hex}',
+                       inst.id, payload=jsonable({'name': event.event_definition.name, 'payload': event.payload,
+                                                  'correlation': _flat(event.correlations)}))
+
+
 def _save(inst, wf, actor, completed_by=None):
-    for incident in (_open_incidents(inst) if inst.status == 'error' else ()):
-        incident.resolved_at = utcnow()
-        audit(inst, actor, 'incident_resolved', incident.task_name, incident_id=incident.id)
+    _emit_outbox(inst, wf)
     was_completed = inst.status == 'completed'
+    check_incidents = inst.status == 'error' or getattr(inst, 'eoms_new_incident', False)
     project(inst, wf, completed_by)
+    if inst.status == 'waiting' and service_tasks.outstanding(wf):
+        inst.status = 'running'
+    if check_incidents:
+        for incident in _open_incidents(inst):
+            if incident.code == 'service_failed':
+                inst.status = 'error'  # stays until someone retries it
+            else:  # the failed step was rolled back; this command went through
+                incident.resolved_at = utcnow()
+                audit(inst, actor, 'incident_resolved', incident.task_name, incident_id=incident.id)
     inst.state = dump_state(wf)
     if inst.status == 'completed' and not was_completed:
         audit(inst, actor, 'completed')
@@ -164,6 +201,11 @@ def record_incident(instance_id, error, actor):
     return inst
 
 
+def _rollback():
+    db.session.rollback()
+    outbox.forget_new()
+
+
 def _is_busy(error):
     return 'locked' in str(error).lower() or 'deadlock' in str(error).lower()
 
@@ -182,20 +224,24 @@ def run_command(instance_id, apply, actor):
                     advance(wf, actor)
                     _save(inst, wf, actor, completed_by)
                 db.session.commit()
+                outbox.dispatch_new()
                 return inst
-            except (EngineError, StaleDataError, OperationalError):
+            except (EngineError, StaleDataError, OperationalError, NoChange):
                 raise
             except Exception as error:  # the engine failed: roll back and say so
                 log.warning('instance %s: engine error', instance_id, exc_info=True)
-                db.session.rollback()
+                _rollback()
                 return record_incident(instance_id, error, actor)
+        except NoChange:
+            _rollback()
+            return None
         except EngineError:
-            db.session.rollback()
+            _rollback()
             raise
         except StaleDataError:
-            db.session.rollback()  # someone else saved first: reload and decide again
+            _rollback()  # someone else saved first: reload and decide again
         except OperationalError as error:
-            db.session.rollback()
+            _rollback()
             if not _is_busy(error):
                 raise
             time.sleep(min(0.01 * (attempt + 1), 0.2))
@@ -209,7 +255,8 @@ def _start_data(wf, data):
         task.set_data(**data)
 
 
-def start(model_key, actor, version=None, process_id=None, data=None):
+def start(model_key, actor, version=None, process_id=None, data=None, message=None):
+    """message: (name, payload, correlation) delivered to the instance's message start event."""
     if data is not None and not isinstance(data, dict):
         raise Invalid('"data" must be a JSON object.', code='invalid_data')
     mv = deployments.get_version(model_key, version)
@@ -241,15 +288,22 @@ def start(model_key, actor, version=None, process_id=None, data=None):
     try:
         audit(inst, actor, 'started', process_id=start_id, version=mv.version)
         advance(wf, actor)
+        if message is not None:
+            name, payload, correlation = message
+            if not _send_message(wf, name, payload, correlation):
+                raise Conflict(f'Process "{start_id}" does not start with message "{name}".', code='not_waiting')
+            audit(inst, actor, 'message_received', message=name)
+            advance(wf, actor)
         _save(inst, wf, actor)
         db.session.commit()
+        outbox.dispatch_new()
         return inst
     except EngineError:
-        db.session.rollback()
+        _rollback()
         raise
     except Exception as error:
         log.warning('starting %s: engine error', model_key, exc_info=True)
-        db.session.rollback()
+        _rollback()
         # Keep the instance, as it was before the failing step, with the incident that stopped it.
         inst = ProcessInstance(version_id=mv.id, model_key=mv.model_key, version=mv.version, process_id=start_id,
                                status='error', initiator=actor.username, initiator_groups=list(actor.groups),
@@ -415,3 +469,126 @@ def run_due_timers(instance_id):
     actor = Actor(inst.initiator, tuple(inst.initiator_groups or ()))
     db.session.rollback()
     return run_command(instance_id, lambda inst, wf: None, actor)
+
+
+# -- messages, service tasks, incidents -------------------------------------------------------
+
+def _message_catchers(wf, name):
+    return [t for t in wf.event_manager.tasks.values() if t.state == TaskState.WAITING
+            and isinstance(getattr(t.task_spec, 'event_definition', None), MessageEventDefinition)
+            and t.task_spec.event_definition.name == name]
+
+
+def _event_correlations(definition, correlation, payload):
+    """{key: {property: value}} for the definition's correlation properties: from the given
+    correlation values, else computed from the payload by the property's retrieval expression."""
+    found = {}
+    for prop in definition.correlation_properties or []:
+        if prop.name in (correlation or {}):
+            value = correlation[prop.name]
+        else:
+            try:
+                value = SCRIPT_ENGINE.environment.evaluate(prop.retrieval_expression, dict(payload or {}))
+            except Exception:
+                continue
+        for key in prop.correlation_keys or []:
+            found.setdefault(key, {})[prop.name] = value
+    return found
+
+
+def _send_message(wf, name, payload, correlation):
+    catchers = _message_catchers(wf, name)
+    if not catchers:
+        return False
+    definition = catchers[0].task_spec.event_definition
+    event = BpmnEvent(definition, payload=dict(payload or {}),
+                      correlations=_event_correlations(definition, correlation, payload))
+    return wf.event_manager.catch(event, internal=False) > 0
+
+
+def deliver_message(instance_id, name, payload, correlation, actor):
+    """The instance, if it was waiting for the message and took it; None otherwise."""
+    def apply(inst, wf):
+        if inst.status in ('completed', 'terminated') or not _send_message(wf, name, payload, correlation):
+            raise NoChange()
+        audit(inst, actor, 'message_received', message=name, correlation=correlation)
+
+    return run_command(instance_id, apply, actor)
+
+
+def _error_boundaries(task, code):
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != 'BoundaryEventSplit':
+        return []
+    return [t for t in parent.children if t is not task and t.state == TaskState.WAITING
+            and isinstance(getattr(t.task_spec, 'event_definition', None), ErrorEventDefinition)
+            and t.task_spec.event_definition.code in (None, code)]
+
+
+def finish_service_task(instance_id, task_id, key, result=None, error=None, error_code=None, attempts=1):
+    """A worker's report on a service task. Idempotent: a report for a task no longer waiting on
+    this request (duplicate, late, from a retried job) changes nothing and returns None."""
+    owner = db.session.get(ProcessInstance, instance_id)
+    if owner is None:
+        return None
+    actor = Actor(owner.initiator, tuple(owner.initiator_groups or ()))
+    db.session.rollback()
+
+    def apply(inst, wf):
+        task = find_task(wf, task_id)
+        request = task.internal_data.get(service_tasks.REQUEST) if task is not None else None
+        if task is None or task.state != TaskState.STARTED or not request or request.get('key') != key:
+            raise NoChange()
+        name = title_of(task.task_spec)
+        if error is None:
+            del task.internal_data[service_tasks.REQUEST]
+            task.data[task.task_spec.result_variable] = result
+            task.complete()
+            outbox.mark(key, 'done')
+            audit(inst, actor, 'service_completed', name, operator=request['operator'], attempts=attempts)
+            return None
+        outbox.mark(key, 'failed', error=error)
+        boundaries = _error_boundaries(task, error_code)
+        if boundaries:
+            event = BpmnEvent(boundaries[0].task_spec.event_definition,
+                              payload={'error_message': error, 'error_code': error_code})
+            for boundary in boundaries:
+                boundary.task_spec.catch(boundary, event)
+                boundary.task_spec._update(boundary)
+            audit(inst, actor, 'service_failed', name, operator=request['operator'], error=error,
+                  attempts=attempts, caught_by=[title_of(b.task_spec) for b in boundaries])
+            return None
+        message = (f'Service task "{name}" failed after {attempts} attempt(s) calling {request["operator"]}: '
+                   f'{error}')
+        incident = Incident(instance_id=inst.id, task_id=str(task.id), task_name=name, code='service_failed',
+                            message=message)
+        db.session.add(incident)
+        db.session.flush()
+        inst.eoms_new_incident = True
+        audit(inst, actor, 'incident', name, incident_id=incident.id, message=message)
+        return None
+
+    return run_command(instance_id, apply, actor)
+
+
+def retry_incident(incident_id, actor):
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f'No incident {incident_id}.', code='incident_not_found')
+    if incident.resolved_at is not None:
+        raise Conflict(f'Incident {incident_id} is already resolved.', code='incident_resolved')
+
+    def apply(inst, wf):
+        row = db.session.get(Incident, incident_id, populate_existing=True)
+        if row.resolved_at is not None:
+            raise Conflict(f'Incident {incident_id} is already resolved.', code='incident_resolved')
+        task = find_task(wf, row.task_id) if row.task_id else None
+        request = task.internal_data.get(service_tasks.REQUEST) if task is not None else None
+        if row.code == 'service_failed' and request:
+            request['attempt'] += 1
+            request['key'] = None  # a new outbox row goes out with this command
+        row.resolved_at = utcnow()
+        audit(inst, actor, 'incident_retried', row.task_name, incident_id=row.id)
+
+    inst = run_command(incident.instance_id, apply, actor)
+    return inst

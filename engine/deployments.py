@@ -51,7 +51,8 @@ def deploy(key, files, primary_process_id=None, actor=None, message=None):
         version = ModelVersion(model_key=key, version=model.latest_version, content_hash=digest,
                                created_by=actor, message=message, executable=bundle.executable,
                                process_ids=bundle.process_ids, collaborations=bundle.collaboration_ids,
-                               primary_process_id=bundle.primary_process_id, specs=specs)
+                               primary_process_id=bundle.primary_process_id, specs=specs,
+                               start_messages=bundle.start_messages)
         version.files = [ModelFile(name=name, content=content) for name, content in sorted(files.items())]
         db.session.add(version)
         db.session.commit()

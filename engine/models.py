@@ -45,6 +45,8 @@ class ModelVersion(db.Model):
     process_ids = db.Column(db.JSON, nullable=False)
     collaborations = db.Column(db.JSON, nullable=False)
     primary_process_id = db.Column(db.String(255))
+    # Message name -> ids of the bundle's processes that a message with that name starts.
+    start_messages = db.Column(db.JSON, nullable=False, default=dict)
     # Serialized process specs of the bundle, stored once and shared by every instance.
     specs = db.Column(db.Text)
     files = db.relationship('ModelFile', backref='version', order_by='ModelFile.name', lazy='select')
@@ -154,3 +156,24 @@ class AuditEvent(db.Model):
     task_name = db.Column(db.String(255))
     detail = db.Column(db.JSON, nullable=False, default=dict)
     source_ip = db.Column(db.String(64))
+
+
+class Outbox(db.Model):
+    """Work the engine hands out after commit: a service-task request for the workers, or a
+    message to route to other instances. Written in the command's transaction, so nothing is
+    lost when Redis or a worker is down; dispatchers re-send what stays pending."""
+    __tablename__ = 'outbox'
+    __table_args__ = (Index('ix_outbox_status_created', 'status', 'created_at'),)
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(120), unique=True, nullable=False)
+    kind = db.Column(db.String(20), nullable=False)  # 'service' or 'message'
+    instance_id = db.Column(db.Integer, db.ForeignKey('process_instance.id'), index=True)
+    task_id = db.Column(db.String(36))
+    task_name = db.Column(db.String(255))
+    payload = db.Column(db.JSON, nullable=False, default=dict)
+    status = db.Column(db.String(20), nullable=False, default='pending')  # pending dispatched done failed
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_error = db.Column(db.Text)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    dispatched_at = db.Column(UTCDateTime)
+    finished_at = db.Column(UTCDateTime)

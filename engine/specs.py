@@ -8,10 +8,12 @@ from collections import OrderedDict
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 
 from .sandbox import SCRIPT_ENGINE
+from .service_tasks import EomsParser, QueuedServiceTask
 
 __all__ = ['new_parser', 'VALIDATOR', 'dump_specs', 'SpecCache', 'dump_state', 'load_state']
 
@@ -19,7 +21,7 @@ SPECS_FORMAT = 1
 
 
 def new_parser():
-    return SpiffBpmnParser(validator=VALIDATOR)
+    return EomsParser(validator=VALIDATOR)
 
 
 class _StateByReference(BpmnWorkflowConverter):
@@ -46,6 +48,7 @@ class _StateByReference(BpmnWorkflowConverter):
 def _make_serializer():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _StateByReference
+    config[QueuedServiceTask] = ServiceTaskConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

@@ -22,6 +22,8 @@ def create_app(overrides=None):
     db.init_app(app)
     Migrate(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), 'migrations'))
     init_engine(app.config)
+    import tasks.setup
+    tasks.setup.init_app(app)
 
     from . import errors
     errors.register(app)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:35:25.220306
+Create Date: 2026-11-22 00:40:21.770653
 
 """
 from alembic import op
@@ -62,6 +62,7 @@ def upgrade():
     sa.Column('process_ids', sa.JSON(), nullable=False),
     sa.Column('collaborations', sa.JSON(), nullable=False),
     sa.Column('primary_process_id', sa.String(length=255), nullable=True),
+    sa.Column('start_messages', sa.JSON(), nullable=False),
     sa.Column('specs', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['model_key'], ['process_model.key'], name=op.f('fk_model_version_model_key_process_model')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_model_version')),
@@ -177,6 +178,28 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_message_wait_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_message_wait_name', ['name'], unique=False)
 
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
+    sa.Column('task_name', sa.String(length=255), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('dispatched_at', sa.DateTime(), nullable=True),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_outbox_instance_id_process_instance')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index('ix_outbox_status_created', ['status', 'created_at'], unique=False)
+
     op.create_table('task_candidate',
     sa.Column('task_id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=5), nullable=False),
@@ -196,6 +219,11 @@ def downgrade():
         batch_op.drop_index('ix_task_candidate_lookup')
 
     op.drop_table('task_candidate')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_status_created')
+        batch_op.drop_index(batch_op.f('ix_outbox_instance_id'))
+
+    op.drop_table('outbox')
     with op.batch_alter_table('message_wait', schema=None) as batch_op:
         batch_op.drop_index('ix_message_wait_name')
         batch_op.drop_index(batch_op.f('ix_message_wait_instance_id'))

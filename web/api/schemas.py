@@ -151,3 +151,57 @@ class TaskQuery(Schema):
 
 class CompleteTask(Schema):
     data = fields.Dict(load_default=dict)
+
+
+class SendMessage(Schema):
+    payload = fields.Dict(load_default=dict)
+    correlation = fields.Dict(load_default=dict)
+
+
+class MessageDelivered(Schema):
+    delivered_to = fields.List(fields.Integer())
+    started = fields.List(fields.Integer())
+
+
+class OperatorParam(Schema):
+    name = fields.String()
+    type = fields.String()
+    description = fields.String()
+    required = fields.Boolean()
+    default = fields.Raw(allow_none=True)
+
+
+class OperatorView(Schema):
+    name = fields.String()
+    description = fields.String()
+    retries = fields.Integer()
+    backoff_seconds = fields.Float()
+    params = fields.List(fields.Nested(OperatorParam))
+
+
+class IncidentRow(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    task_id = fields.String(allow_none=True)
+    task_name = fields.String(allow_none=True)
+    code = fields.String()
+    message = fields.String()
+    created_at = fields.DateTime()
+
+
+class OutboxRow(Schema):
+    key = fields.String()
+    kind = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    task_name = fields.String(allow_none=True)
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class OperationsView(Schema):
+    outbox = fields.List(fields.Dict())
+    open_incidents = fields.Integer()
+    pending = fields.List(fields.Nested(OutboxRow))
+    queue = fields.Dict()

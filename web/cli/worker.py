@@ -57,6 +57,6 @@ def register(app):
         worker = AppWorker([Queue(name, connection=connection) for name in names],
                            connection=connection, app=flask_app)
         if not burst:
-            from tasks.timers import schedule_sweep
-            schedule_sweep(Queue(flask_app.config['RQ_QUEUE'], connection=connection))
+            from tasks import maintenance
+            maintenance.start(flask_app, flask_app.config['TIMER_SWEEP_SECONDS'])
         worker.work(burst=burst, with_scheduler=True, logging_level='INFO')
