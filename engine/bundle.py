@@ -140,7 +140,7 @@ def parse_forms(files):
 
 def _from_spiff(name, error):
     if isinstance(error, ValidationException):
-        return problem(error.file_name or name, str(error.args[0] if error.args else error),
+        return problem(name if not error.file_name else error.file_name, str(error.args[0] if error.args else error),
                        error.id or None, error.line_number or None)
     return problem(name, str(error))
 
@@ -225,7 +225,7 @@ def collect_specs(parser, files, forms, top_level):
         try:
             spec = parser.get_spec(pid)
         except (ValidationException, SpiffWorkflowException) as e:
-            problems.append(_from_spiff(None, e))
+            problems.append(_from_spiff(parser.get_process_parser(pid).filename, e))
             continue
         if not _has_start_event(spec):
             problems.append(problem(spec.file, f'Process "{pid}" has no start event.', pid))

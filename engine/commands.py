@@ -178,6 +178,9 @@ def _incident_details(error):
     if isinstance(error, LoopTooDeep):
         return 'loop_too_deep', task_id, task_name, str(error)
     message = str(error)
+    cause = getattr(error, 'exception', None) or error.__cause__ or error.__context__
+    if cause is not None and str(cause) and str(cause) not in message:
+        message += f': {type(cause).__name__}: {cause}'
     notes = getattr(error, '__notes__', None)
     if notes:
         message += ' (' + '; '.join(notes) + ')'
@@ -433,9 +436,13 @@ def claim(task_id, actor):
     row = task_row(task_id)
     if row.state != 'ready':
         raise _already_done(row)
-    check_may_act(row, actor)
+    if not may_act(row, actor):
+        check_may_act(row, actor)
     if row.assignee == actor.username:
         return row
+    if row.assignee is not None:
+        raise Conflict(f'Task "{row.title}" is already claimed by {row.assignee}.', code='already_claimed',
+                       details={'assignee': row.assignee})
     updated = HumanTask.query.filter_by(id=row.id, state='ready', assignee=None).update({'assignee': actor.username})
     if not updated:
         db.session.rollback()

@@ -15,10 +15,7 @@ class EngineError(Exception):
         self.details = details
 
     def to_dict(self):
-        body = {'code': self.code, 'message': self.message}
-        if self.details is not None:
-            body['details'] = self.details
-        return {'error': body}
+        return {'error': {'code': self.code, 'message': self.message, 'details': self.details}}
 
 
 class NotFound(EngineError):

@@ -8,6 +8,7 @@ import operator
 import sys
 import threading
 import time
+import types
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -68,8 +69,11 @@ GUARDS = {
     '_inplacevar_': _inplacevar,
     '_print_': PrintCollector,
 }
+# The datetime module minus what leads out of the sandbox (datetime.sys is the sys module).
+SAFE_DATETIME = types.SimpleNamespace(**{name: getattr(datetime, name) for name in (
+    'date', 'datetime', 'time', 'timedelta', 'timezone', 'tzinfo', 'MINYEAR', 'MAXYEAR')})
 # Names the API contract promises to scripts (API.md, "Script and expression environment").
-SCRIPT_NAMES = {'datetime': datetime, 'timedelta': datetime.timedelta, 'date': datetime.date,
+SCRIPT_NAMES = {'datetime': SAFE_DATETIME, 'timedelta': datetime.timedelta, 'date': datetime.date,
                 'get_current_user': get_current_user}
 
 

@@ -9,13 +9,9 @@ _DECLARATION = re.compile(rb'<!\s*(DOCTYPE|ENTITY)', re.IGNORECASE)
 
 
 def decoded_for_scan(content):
-    """The bytes as UTF-8 for the declaration scan, whatever Unicode encoding the file uses."""
-    for bom, codec in ((b'\xff\xfe', 'utf-16-le'), (b'\xfe\xff', 'utf-16-be')):
-        if content.startswith(bom):
-            return content.decode(codec, 'replace').encode('utf-8')
-    if b'\x00' in content[:200]:
-        return content.replace(b'\x00', b'')
-    return content
+    """Bytes in which an ASCII declaration shows, whatever encoding the file uses: in UTF-16 and
+    UTF-32 an ASCII character is its byte plus NULs, so dropping NULs reveals it."""
+    return content.replace(b'\x00', b'') if b'\x00' in content else content
 
 
 def unsafe_declaration(content):

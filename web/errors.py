@@ -15,10 +15,7 @@ HTTP_CODES = {400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'n
 
 
 def error_response(status, code, message, details=None):
-    body = {'code': code, 'message': message}
-    if details is not None:
-        body['details'] = details
-    return jsonify({'error': body}), status
+    return jsonify({'error': {'code': code, 'message': message, 'details': details}}), status
 
 
 def register(app):
