@@ -205,3 +205,36 @@ class OperationsView(Schema):
     open_incidents = fields.Integer()
     pending = fields.List(fields.Nested(OutboxRow))
     queue = fields.Dict()
+
+
+class DiffQuery(Schema):
+    from_version = fields.Integer(data_key='from', required=True, validate=validate.Range(min=1))
+    to_version = fields.Integer(data_key='to', required=True, validate=validate.Range(min=1))
+
+
+class VersionDiff(Schema):
+    key = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    processes = fields.Dict(metadata={'description': 'process id -> {status, added, removed, changed}'})
+
+
+class MigrateInstance(Schema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    dry_run = fields.Boolean(load_default=False)
+
+
+class BulkMigration(Schema):
+    from_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    dry_run = fields.Boolean(load_default=True)
+    status = fields.String(validate=validate.OneOf(['running', 'waiting', 'error']))
+
+
+class MigrationOutcome(Schema):
+    instance_id = fields.Integer()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    can_move = fields.Boolean()
+    moved = fields.Boolean()
+    reasons = fields.List(fields.String())
