@@ -46,7 +46,9 @@ class Actor:
 
 
 class LoopTooDeep(Exception):
-    pass
+    def __init__(self, message, task=None):
+        super().__init__(message)
+        self.task = task
 
 
 class NoChange(Exception):
@@ -95,7 +97,7 @@ def _check_depth(wf):
                 raise LoopTooDeep(
                     f'"{title_of(task.task_spec)}" is {task.depth} steps deep in the task tree: the instance has '
                     f'looped too often for the engine to follow (limit {limit}). Use a standard loop or start a '
-                    'new instance per iteration instead of a gateway loop.')
+                    'new instance per iteration instead of a gateway loop.', task)
 
 
 def advance(wf, actor):
@@ -124,7 +126,8 @@ def _open_incidents(inst):
     return Incident.query.filter_by(instance_id=inst.id, resolved_at=None).all()
 
 
-def _flat(correlations):
+def flat_correlation(correlations):
+    """{key: {property: value}} as SpiffWorkflow keeps them -> {property: value} as the API shows them."""
     flat = {}
     for values in (correlations or {}).values():
         if isinstance(values, dict):
@@ -146,7 +149,7 @@ def _emit_outbox(inst, wf):
         if isinstance(event.event_definition, MessageEventDefinition):
             outbox.add('message', f'msg-{inst.id}-{uuid4().hex}',
                        inst.id, payload=jsonable({'name': event.event_definition.name, 'payload': event.payload,
-                                                  'correlation': _flat(event.correlations)}))
+                                                  'correlation': flat_correlation(event.correlations)}))
 
 
 def _save(inst, wf, actor, completed_by=None):

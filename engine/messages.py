@@ -6,21 +6,12 @@ import logging
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from . import commands, outbox
-from .commands import Actor
+from .commands import Actor, flat_correlation  # noqa: F401  (part of this module's vocabulary)
 from .db import db
 from .errors import NotFound
 from .models import MessageWait, ModelVersion, ProcessInstance, ProcessModel
 
 log = logging.getLogger(__name__)
-
-
-def flat_correlation(correlations):
-    """{key: {property: value}} as SpiffWorkflow keeps them -> {property: value} as the API shows them."""
-    flat = {}
-    for values in (correlations or {}).values():
-        if isinstance(values, dict):
-            flat.update(values)
-    return flat
 
 
 def _matches(waiting, wanted):
