@@ -113,8 +113,13 @@ def _wait_rows(inst, wf, waiting):
                            'name': definition.name or ht.bpmn_id_of(task.task_spec),
                            'due_at': parse_time(ht.timer_due(task))})
         elif isinstance(definition, MessageEventDefinition):
-            correlation = {p.name: wf.correlations.get(p.name) for p in definition.correlation_properties or []
-                           if hasattr(p, 'name')}
+            correlation = {}
+            for prop in definition.correlation_properties or []:
+                for key in prop.correlation_keys or []:
+                    value = (task.workflow.correlations.get(key) or {}).get(prop.name)
+                    if value is not None:
+                        correlation[prop.name] = value
+                correlation.setdefault(prop.name, None)
             messages.append({'task_id': str(task.id), 'instance_id': inst.id, 'name': definition.name,
                              'correlation': jsonable(correlation)})
     return timers, messages
