@@ -437,36 +437,48 @@ def terminate(instance_id, actor, reason=None):
 
 def claim(task_id, actor):
     row = task_row(task_id)
-    if row.state != 'ready':
-        raise _already_done(row)
     if not may_act(row, actor):
         check_may_act(row, actor)
+    # The instance row first, as every command takes it: a claim never waits on a completion
+    # while holding the task row (that order deadlocks on PostgreSQL).
+    inst = _lock(row.instance_id)
+    row = db.session.get(HumanTask, row.id, populate_existing=True)
+    if row.state != 'ready':
+        db.session.rollback()
+        raise _already_done(row)
     if row.assignee == actor.username:
+        db.session.rollback()
         return row
     if row.assignee is not None:
+        db.session.rollback()
         raise Conflict(f'Task "{row.title}" is already claimed by {row.assignee}.', code='already_claimed',
                        details={'assignee': row.assignee})
     updated = HumanTask.query.filter_by(id=row.id, state='ready', assignee=None).update({'assignee': actor.username})
     if not updated:
         db.session.rollback()
         raise Conflict(f'Task "{row.title}" was claimed by someone else meanwhile.', code='already_claimed')
-    inst = db.session.get(ProcessInstance, row.instance_id)
     audit(inst, actor, 'claimed', row.title, task_id=row.id)
     db.session.commit()
     return db.session.get(HumanTask, row.id, populate_existing=True)
 
 
 def unclaim(task_id, actor):
-    row = task_row(task_id)
-    if row.state != 'ready':
-        raise _already_done(row)
-    if row.assignee is None:
-        return row
-    if row.assignee != actor.username and not actor.is_admin:
-        raise Forbidden(f'Task "{row.title}" is claimed by {row.assignee}; only they or an admin can release it.',
-                        code='claimed_by_other')
+    inst = _lock(task_row(task_id).instance_id)
+    row = db.session.get(HumanTask, str(task_id), populate_existing=True)
+    try:
+        if row.state != 'ready':
+            raise _already_done(row)  # noqa: the except below rolls back first
+        if row.assignee is None:
+            db.session.rollback()
+            return row
+        if row.assignee != actor.username and not actor.is_admin:
+            raise Forbidden(f'Task "{row.title}" is claimed by {row.assignee}; only they or an admin can release '
+                            'it.', code='claimed_by_other')
+    except EngineError:
+        db.session.rollback()
+        raise
     row.assignee = None
-    audit(db.session.get(ProcessInstance, row.instance_id), actor, 'unclaimed', row.title, task_id=row.id)
+    audit(inst, actor, 'unclaimed', row.title, task_id=row.id)
     db.session.commit()
     return row
 

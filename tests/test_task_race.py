@@ -186,19 +186,12 @@ def on_postgresql(app):
 
 
 @pytest.fixture
-def sqlite_only(app):
-    if on_postgresql(app):
-        pytest.skip('on PostgreSQL a claim racing a completion can deadlock: see '
-                    'test_claim_blocked_by_a_completion_does_not_deadlock')
-
-
-@pytest.fixture
 def postgresql_only(app):
     if not on_postgresql(app):
         pytest.skip('row locks and deadlock detection are PostgreSQL behaviour')
 
 
-def test_claim_of_a_task_someone_just_completed(api, app, intake, sqlite_only):
+def test_claim_of_a_task_someone_just_completed(api, app, intake):
     """A claim and completions racing: when a completion wins, the claim answers 409 too."""
     instance_id, task = intake
     bob = api.as_user('bob', ['requester'])
@@ -214,11 +207,6 @@ def test_claim_of_a_task_someone_just_completed(api, app, intake, sqlite_only):
     assert [e[0] for e in events].count('task_completed') == 1
 
 
-@pytest.mark.xfail(strict=True, reason='engine/commands.claim updates the human_task row and then inserts its audit '
-                                       'row, whose foreign key needs a share lock on the process_instance row a '
-                                       'completion holds FOR UPDATE, while that completion waits to update the '
-                                       'same human_task row: PostgreSQL aborts the claim with DeadlockDetected, '
-                                       'which claim() does not handle (500 internal_error)')
 def test_claim_blocked_by_a_completion_does_not_deadlock(api, app, intake, postgresql_only):
     """The interleaving of a claim and a completion that the races above hit now and then, made
     deterministic: the completion holds the instance lock and is about to update the task row when
