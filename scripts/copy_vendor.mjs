@@ -12,6 +12,7 @@ const vendor = join(root, 'web', 'static', 'vendor');
 const BUNDLES = {
   'bpmn-js': [
     'dist/bpmn-viewer.production.min.js',
+    'dist/bpmn-navigated-viewer.production.min.js',
     'dist/bpmn-modeler.production.min.js',
     'dist/assets',
   ],
@@ -19,6 +20,9 @@ const BUNDLES = {
     'dist/dmn-viewer.production.min.js',
     'dist/dmn-modeler.production.min.js',
     'dist/assets',
+  ],
+  'htmx.org': [
+    'dist/htmx.min.js',
   ],
 };
 

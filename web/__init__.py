@@ -31,6 +31,15 @@ def create_app(overrides=None):
     app.register_blueprint(api_bp)
     from .main import bp as main_bp
     app.register_blueprint(main_bp)
+    from .auth import extensions as page_extensions
+    page_extensions.init_app(app)
+    page_extensions.exempt_from_csrf(api_bp)
+    from .auth import bp as auth_bp
+    app.register_blueprint(auth_bp)
+    from .inbox import bp as inbox_bp
+    app.register_blueprint(inbox_bp)
+    from .instances_ui import bp as instances_ui_bp
+    app.register_blueprint(instances_ui_bp)
     from . import cli
     cli.register(app)
     return app

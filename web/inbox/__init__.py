@@ -1,0 +1,11 @@
+"""The approver's pages: the inbox of ready tasks and the task page with its form."""
+from flask import Blueprint
+
+from ..auth.error_pages import attach
+from ..auth.users import require_login
+
+bp = Blueprint('inbox', __name__)
+bp.before_request(require_login)
+attach(bp)
+
+from . import routes, task_routes  # noqa: E402,F401
