@@ -7,7 +7,7 @@ Phases (each prints its figure, or its error, and the next one runs regardless):
   (a) SpiffWorkflow alone, in memory
   (b) SpiffWorkflow alone, serialized (spec embedded) after start and around each user task
   (c) engine.commands.start / complete_task on a fresh SQLite database
-  (d) the same on PostgreSQL (DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/eoms_bench;
+  (d) the same on PostgreSQL (BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/eoms_bench;
       its schema `public` is dropped and rebuilt, so point it at a scratch database)
   (e) the REST API served by gunicorn (-w 2) on that PostgreSQL database, 8 client threads
 and the saved state of an order_approval instance waiting at its first approval, and of an
@@ -420,7 +420,7 @@ def phase_loop(app, tmp, loads):
 # -- (d): PostgreSQL -------------------------------------------------------------------------
 
 def pg_url():
-    url = os.environ.get('DATABASE_URL') or PG_DEFAULT
+    url = os.environ.get('BENCH_DATABASE_URL') or PG_DEFAULT
     for prefix in ('postgres://', 'postgresql://'):
         if url.startswith(prefix):
             url = 'postgresql+psycopg://' + url[len(prefix):]
@@ -441,7 +441,7 @@ def prepare_pg(url):
     from sqlalchemy.engine import make_url
     u = make_url(url)
     if not u.drivername.startswith('postgresql'):
-        return f'DATABASE_URL is not PostgreSQL ({u.drivername})'
+        return f'BENCH_DATABASE_URL is not PostgreSQL ({u.drivername})'
     errors = []
     for admin_db in ('test', 'postgres'):
         try:

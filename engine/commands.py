@@ -12,16 +12,16 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import deployments, outbox, service_tasks, settings
+from . import deployments, fastsql, outbox, service_tasks, settings
 from .db import db, is_sqlite
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .forms import validate_submission
 from .human_tasks import is_timer, title_of
-from .models import AuditEvent, HumanTask, Incident, ModelVersion, ProcessInstance, utcnow
+from .models import HumanTask, Incident, ModelVersion, ProcessInstance, utcnow
 from .projection import find_task, jsonable, project
 from .sandbox import SCRIPT_ENGINE, current_user, time_limit
 from .specs import dump_state, load_state, spec_cache
@@ -81,8 +81,12 @@ def _load(inst):
     return load_state(inst.state, spec, subspecs)
 
 
+INSERT_AUDIT = fastsql.insert_sql('audit_event', ('instance_id', 'at', 'actor', 'kind', 'task_name', 'detail',
+                                                  'source_ip'))
+
+
 def audit(inst, actor, kind, task_name=None, **detail):
-    db.session.execute(insert(AuditEvent), [{
+    fastsql.run(INSERT_AUDIT, [{
         'instance_id': inst.id, 'at': utcnow(), 'actor': actor.username if actor else None, 'kind': kind,
         'task_name': task_name, 'detail': jsonable(detail), 'source_ip': actor.source_ip if actor else None}])
 

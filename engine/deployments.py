@@ -71,10 +71,12 @@ def list_models():
 
 
 def latest(key):
-    model = db.session.get(ProcessModel, key)
-    if model is None:
+    found = (ModelVersion.query.join(ProcessModel, (ProcessModel.key == ModelVersion.model_key)
+                                     & (ProcessModel.latest_version == ModelVersion.version))
+             .filter(ModelVersion.model_key == key).first())
+    if found is None:
         raise NotFound(f'No process model with key "{key}".', code='model_not_found')
-    return ModelVersion.query.filter_by(model_key=key, version=model.latest_version).one()
+    return found
 
 
 def get_version(key, version=None):

@@ -18,9 +18,18 @@ def load_form(version_id, name):
     return _load(version_id, name) if name else None
 
 
-def field_errors(schema, data):
+def validator_for(schema):
     validator_cls = jsonschema.validators.validator_for(schema)
-    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    return validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=512)
+def _validator(version_id, name):
+    return validator_for(_load(version_id, name))
+
+
+def field_errors(schema, data, validator=None):
+    validator = validator or validator_for(schema)
     errors = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = '/'.join(str(p) for p in error.absolute_path)
@@ -39,7 +48,7 @@ def validate_submission(version_id, form_file, data, task_title):
     schema = load_form(version_id, form_file)
     if schema is None:
         return
-    errors = field_errors(schema, data)
+    errors = field_errors(schema, data, _validator(version_id, form_file))
     if errors:
         raise Invalid(f'The data does not fit the form of "{task_title}": '
                       + '; '.join(f"{e['path'] or '(form)'}: {e['message']}" for e in errors[:5]),

@@ -76,8 +76,8 @@ class ProcessInstance(db.Model):
     # Compare-and-set counter: every saved change increments it.
     lock_version = db.Column(db.Integer, nullable=False, default=0)
     data = db.Column(db.JSON, nullable=False, default=dict)
-    # Whether armed_timer / message_wait hold rows for this instance (saves two deletes a command).
-    has_waits = db.Column(db.Boolean, nullable=False, default=False)
+    # Bits: 1 armed_timer, 2 message_wait hold rows for this instance (spares deletes on each command).
+    has_waits = db.Column(db.Integer, nullable=False, default=0)
     started_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     ended_at = db.Column(UTCDateTime)

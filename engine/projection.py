@@ -5,13 +5,13 @@ import json
 from datetime import datetime, timezone
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from . import fastsql
 from . import human_tasks as ht
 from .db import db
-from .models import ArmedTimer, HumanTask, MessageWait, TaskCandidate, utcnow
+from .models import utcnow
 
 
 def parse_time(value):
@@ -55,21 +55,24 @@ def find_task(wf, task_id):
         return None
 
 
-def _execute(statement, rows=None):
-    if rows is None:
-        db.session.execute(statement)
-    elif rows:
-        db.session.execute(statement, rows)
+HUMAN_TASK_COLUMNS = ('id', 'instance_id', 'name', 'title', 'lane', 'groups', 'users', 'state', 'created_at',
+                      'due_at', 'instructions', 'form_file', 'ui_form_file')
+INSERT_TASK = fastsql.insert_sql('human_task', HUMAN_TASK_COLUMNS)
+INSERT_CANDIDATE = fastsql.insert_sql('task_candidate', ('task_id', 'kind', 'name'))
+INSERT_TIMER = fastsql.insert_sql('armed_timer', ('task_id', 'instance_id', 'name', 'due_at'))
+INSERT_WAIT = fastsql.insert_sql('message_wait', ('task_id', 'instance_id', 'name', 'correlation'))
+CLOSE_TASK = ('UPDATE human_task SET state = :state, completed_at = :completed_at, '
+              'completed_by = COALESCE(:completed_by, completed_by) WHERE id = :id')
+DROP_CANDIDATES = 'DELETE FROM task_candidate WHERE task_id = :id'
+READY_IDS = "SELECT id FROM human_task WHERE instance_id = :instance_id AND state = 'ready'"
 
 
 def _close_tasks(task_ids, state, now, completed_by=None):
     if not task_ids:
         return
-    values = {'state': state, 'completed_at': now}
-    if completed_by:
-        values['completed_by'] = completed_by
-    _execute(update(HumanTask).where(HumanTask.id.in_(task_ids)).values(**values))
-    _execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(task_ids)))
+    fastsql.run(CLOSE_TASK, [{'id': i, 'state': state, 'completed_at': now, 'completed_by': completed_by}
+                             for i in task_ids])
+    fastsql.run(DROP_CANDIDATES, [{'id': i} for i in task_ids])
 
 
 def _task_row(inst, task, task_id, now):
@@ -84,8 +87,7 @@ def _task_row(inst, task, task_id, now):
 
 def _sync_human_tasks(inst, wf, completed_by):
     ready = {str(t.id): t for t in ready_human_tasks(wf)}
-    known = set(db.session.execute(select(HumanTask.id).where(HumanTask.instance_id == inst.id,
-                                                               HumanTask.state == 'ready')).scalars())
+    known = set(fastsql.select_column(READY_IDS, {'instance_id': inst.id}))
     now = utcnow()
     done, cancelled = [], []
     for task_id in known - set(ready):
@@ -98,10 +100,10 @@ def _sync_human_tasks(inst, wf, completed_by):
         _close_tasks(ids, 'completed', now, actor)
     _close_tasks(cancelled, 'cancelled', now)
     rows = [_task_row(inst, ready[task_id], task_id, now) for task_id in ready if task_id not in known]
-    _execute(insert(HumanTask), rows)
-    _execute(insert(TaskCandidate), [{'task_id': r['id'], 'kind': kind, 'name': name} for r in rows
-                                     for kind, names in (('group', r['groups']), ('user', r['users']))
-                                     for name in names])
+    fastsql.run(INSERT_TASK, rows)
+    fastsql.run(INSERT_CANDIDATE, [{'task_id': r['id'], 'kind': kind, 'name': name} for r in rows
+                                   for kind, names in (('group', r['groups']), ('user', r['users']))
+                                   for name in names])
 
 
 def _wait_rows(inst, wf, waiting):
@@ -127,13 +129,15 @@ def _wait_rows(inst, wf, waiting):
 
 def _sync_waits(inst, wf):
     waiting = waiting_tasks(wf) if wf is not None else []
-    if inst.has_waits:
-        _execute(delete(ArmedTimer).where(ArmedTimer.instance_id == inst.id))
-        _execute(delete(MessageWait).where(MessageWait.instance_id == inst.id))
     timers, messages = _wait_rows(inst, wf, waiting)
-    _execute(insert(ArmedTimer), timers)
-    _execute(insert(MessageWait), messages)
-    inst.has_waits = bool(timers or messages)
+    # has_waits: 1 = timers, 2 = message waits; rows are only deleted where some exist.
+    if inst.has_waits & 1:
+        fastsql.run('DELETE FROM armed_timer WHERE instance_id = :id', [{'id': inst.id}])
+    if inst.has_waits & 2:
+        fastsql.run('DELETE FROM message_wait WHERE instance_id = :id', [{'id': inst.id}])
+    fastsql.run(INSERT_TIMER, timers)
+    fastsql.run(INSERT_WAIT, messages)
+    inst.has_waits = (1 if timers else 0) | (2 if messages else 0)
 
 
 def project(inst, wf, completed_by=None):
@@ -142,8 +146,7 @@ def project(inst, wf, completed_by=None):
     now = utcnow()
     with db.session.no_autoflush:
         if wf is None:
-            ids = list(db.session.execute(select(HumanTask.id).where(HumanTask.instance_id == inst.id,
-                                                                     HumanTask.state == 'ready')).scalars())
+            ids = fastsql.select_column(READY_IDS, {'instance_id': inst.id})
             _close_tasks(ids, 'cancelled', now)
             _sync_waits(inst, None)
             return

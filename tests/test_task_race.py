@@ -7,6 +7,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import event, text
 
+from engine import fastsql
+
 from engine.db import db
 from engine.models import AuditEvent, HumanTask
 from tests.support.api import shipped_bundle
@@ -207,7 +209,7 @@ def test_claim_of_a_task_someone_just_completed(api, app, intake):
     assert [e[0] for e in events].count('task_completed') == 1
 
 
-def test_claim_blocked_by_a_completion_does_not_deadlock(api, app, intake, postgresql_only):
+def test_claim_blocked_by_a_completion_does_not_deadlock(api, app, intake, postgresql_only, monkeypatch):
     """The interleaving of a claim and a completion that the races above hit now and then, made
     deterministic: the completion holds the instance lock and is about to update the task row when
     the claim comes in. The claim must end as a win before the completion or a 409 after it."""
@@ -216,12 +218,20 @@ def test_claim_blocked_by_a_completion_does_not_deadlock(api, app, intake, postg
     completer_paused, release_completer = threading.Event(), threading.Event()
     claimer_pid = []
 
-    def hold(conn, cursor, statement, parameters, context, executemany):
-        me = threading.current_thread().name
-        if me == 'completer' and statement.startswith('UPDATE human_task') and not completer_paused.is_set():
+    run_statement = fastsql.run
+
+    def run_pausing(sql, rows=None):
+        # The projection's task update goes through engine.fastsql, straight on the DB-API cursor.
+        if (threading.current_thread().name == 'completer' and sql.startswith('UPDATE human_task')
+                and not completer_paused.is_set()):
             completer_paused.set()   # it holds process_instance FOR UPDATE by now
             release_completer.wait(timeout=20)
-        elif me == 'claimer' and not claimer_pid:
+        return run_statement(sql, rows)
+
+    monkeypatch.setattr(fastsql, 'run', run_pausing)
+
+    def hold(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread().name == 'claimer' and not claimer_pid:
             claimer_pid.append(conn.connection.dbapi_connection.info.backend_pid)
 
     results = {}

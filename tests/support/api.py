@@ -18,6 +18,7 @@ def wipe_tables():
     db.session.commit()
     spec_cache._items.clear()
     forms._load.cache_clear()
+    forms._validator.cache_clear()
 
 
 def read_files(*paths):
