@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:52:06.433139
+Create Date: 2026-11-22 00:40:21.770653
 
 """
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -30,35 +30,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_app_user')),
     sa.UniqueConstraint('username', name=op.f('uq_app_user_username'))
     )
-    op.create_table('customer',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('address', sa.String(length=500), nullable=True),
-    sa.Column('tax_number', orders.crypto.Encrypted(), nullable=True),
-    sa.Column('bank_name', sa.String(length=200), nullable=True),
-    sa.Column('bank_account', orders.crypto.Encrypted(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('created_by', sa.String(length=100), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
-    sa.UniqueConstraint('code', name=op.f('uq_customer_code'))
-    )
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customer_name'), ['name'], unique=False)
-
-    op.create_table('order_counter',
-    sa.Column('series', sa.String(length=100), nullable=False),
-    sa.Column('value', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('series', name=op.f('pk_order_counter'))
-    )
-    op.create_table('order_idempotency',
-    sa.Column('username', sa.String(length=100), nullable=False),
-    sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('request_hash', sa.String(length=64), nullable=False),
-    sa.Column('order_number', sa.String(length=40), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('username', 'key', name=op.f('pk_order_idempotency'))
-    )
     op.create_table('process_model',
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -78,19 +49,6 @@ def upgrade():
     )
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
-
-    op.create_table('customer_contact',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('role', sa.String(length=100), nullable=True),
-    sa.Column('email', sa.String(length=200), nullable=True),
-    sa.Column('phone', sa.String(length=50), nullable=True),
-    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_customer_contact_customer_id_customer'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_contact'))
-    )
-    with op.batch_alter_table('customer_contact', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customer_contact_customer_id'), ['customer_id'], unique=False)
 
     op.create_table('model_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -169,53 +127,6 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_instance_id'), ['instance_id'], unique=False)
 
-    op.create_table('eng_order',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=40), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('type', sa.String(length=30), nullable=False),
-    sa.Column('order_type', sa.String(length=20), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('site', sa.String(length=200), nullable=True),
-    sa.Column('project', sa.String(length=200), nullable=True),
-    sa.Column('department', sa.String(length=100), nullable=True),
-    sa.Column('cost_center', sa.String(length=50), nullable=True),
-    sa.Column('owner', sa.String(length=100), nullable=True),
-    sa.Column('priority', sa.String(length=10), nullable=False),
-    sa.Column('urgency', sa.String(length=10), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=16, scale=2), nullable=False),
-    sa.Column('budget', sa.Numeric(precision=16, scale=2), nullable=True),
-    sa.Column('actual_cost', sa.Numeric(precision=16, scale=2), nullable=False),
-    sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('requested_date', sa.Date(), nullable=True),
-    sa.Column('planned_start', sa.Date(), nullable=True),
-    sa.Column('planned_end', sa.Date(), nullable=True),
-    sa.Column('actual_start', sa.Date(), nullable=True),
-    sa.Column('actual_end', sa.Date(), nullable=True),
-    sa.Column('instance_id', sa.Integer(), nullable=False),
-    sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('source', sa.String(length=10), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('created_by', sa.String(length=100), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.Column('search_vector', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'), nullable=True),
-    sa.CheckConstraint('amount >= 0', name=op.f('ck_eng_order_amount_not_negative')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_eng_order_customer_id_customer')),
-    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_eng_order_instance_id_process_instance')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_eng_order')),
-    sa.UniqueConstraint('instance_id', name=op.f('uq_eng_order_instance_id')),
-    sa.UniqueConstraint('number', name=op.f('uq_eng_order_number')),
-    sqlite_autoincrement=True
-    )
-    with op.batch_alter_table('eng_order', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_eng_order_amount'), ['amount'], unique=False)
-        batch_op.create_index(batch_op.f('ix_eng_order_created_at'), ['created_at'], unique=False)
-        batch_op.create_index('ix_eng_order_customer_created', ['customer_id', 'created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_eng_order_owner'), ['owner'], unique=False)
-        batch_op.create_index('ix_eng_order_search_vector', ['search_vector'], unique=False, postgresql_using='gin')
-        batch_op.create_index(batch_op.f('ix_eng_order_type'), ['type'], unique=False)
-
     op.create_table('human_task',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -239,7 +150,6 @@ def upgrade():
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_index('ix_human_task_assignee_state', ['assignee', 'state'], unique=False)
         batch_op.create_index('ix_human_task_instance_state', ['instance_id', 'state'], unique=False)
-        batch_op.create_index('ix_human_task_ready_created', ['created_at'], unique=False, postgresql_where=sa.text("state = 'ready'"), sqlite_where=sa.text("state = 'ready'"))
 
     op.create_table('incident',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -290,36 +200,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_outbox_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_outbox_status_created', ['status', 'created_at'], unique=False)
 
-    op.create_table('order_item',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('order_id', sa.Integer(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('description', sa.String(length=500), nullable=False),
-    sa.Column('quantity', sa.Numeric(precision=16, scale=4), nullable=False),
-    sa.Column('unit', sa.String(length=20), nullable=False),
-    sa.Column('unit_price', sa.Numeric(precision=16, scale=2), nullable=False),
-    sa.CheckConstraint('quantity > 0', name=op.f('ck_order_item_quantity_positive')),
-    sa.CheckConstraint('unit_price >= 0', name=op.f('ck_order_item_unit_price_not_negative')),
-    sa.ForeignKeyConstraint(['order_id'], ['eng_order.id'], name=op.f('fk_order_item_order_id_eng_order'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_item')),
-    sa.UniqueConstraint('order_id', 'position', name=op.f('uq_order_item_order_id_position'))
-    )
-    op.create_table('order_milestone',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('order_id', sa.Integer(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('planned_start', sa.Date(), nullable=True),
-    sa.Column('planned_end', sa.Date(), nullable=False),
-    sa.Column('actual_start', sa.Date(), nullable=True),
-    sa.Column('actual_end', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['order_id'], ['eng_order.id'], name=op.f('fk_order_milestone_order_id_eng_order'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_milestone')),
-    sa.UniqueConstraint('order_id', 'position', name=op.f('uq_order_milestone_order_id_position'))
-    )
-    with op.batch_alter_table('order_milestone', schema=None) as batch_op:
-        batch_op.create_index('ix_order_milestone_open_due', ['order_id', 'actual_end', 'planned_end'], unique=False)
-
     op.create_table('task_candidate',
     sa.Column('task_id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=5), nullable=False),
@@ -330,29 +210,15 @@ def upgrade():
     with op.batch_alter_table('task_candidate', schema=None) as batch_op:
         batch_op.create_index('ix_task_candidate_lookup', ['kind', 'name', 'task_id'], unique=False)
 
-    op.create_table('task_draft',
-    sa.Column('task_id', sa.String(length=36), nullable=False),
-    sa.Column('username', sa.String(length=100), nullable=False),
-    sa.Column('values', sa.JSON(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], name=op.f('fk_task_draft_task_id_human_task'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('task_id', 'username', name=op.f('pk_task_draft'))
-    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_table('task_draft')
     with op.batch_alter_table('task_candidate', schema=None) as batch_op:
         batch_op.drop_index('ix_task_candidate_lookup')
 
     op.drop_table('task_candidate')
-    with op.batch_alter_table('order_milestone', schema=None) as batch_op:
-        batch_op.drop_index('ix_order_milestone_open_due')
-
-    op.drop_table('order_milestone')
-    op.drop_table('order_item')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_created')
         batch_op.drop_index(batch_op.f('ix_outbox_instance_id'))
@@ -368,20 +234,10 @@ def downgrade():
 
     op.drop_table('incident')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.drop_index('ix_human_task_ready_created', postgresql_where=sa.text("state = 'ready'"), sqlite_where=sa.text("state = 'ready'"))
         batch_op.drop_index('ix_human_task_instance_state')
         batch_op.drop_index('ix_human_task_assignee_state')
 
     op.drop_table('human_task')
-    with op.batch_alter_table('eng_order', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_eng_order_type'))
-        batch_op.drop_index('ix_eng_order_search_vector', postgresql_using='gin')
-        batch_op.drop_index(batch_op.f('ix_eng_order_owner'))
-        batch_op.drop_index('ix_eng_order_customer_created')
-        batch_op.drop_index(batch_op.f('ix_eng_order_created_at'))
-        batch_op.drop_index(batch_op.f('ix_eng_order_amount'))
-
-    op.drop_table('eng_order')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_instance_id'))
 
@@ -397,20 +253,10 @@ def downgrade():
     op.drop_table('process_instance')
     op.drop_table('model_file')
     op.drop_table('model_version')
-    with op.batch_alter_table('customer_contact', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_contact_customer_id'))
-
-    op.drop_table('customer_contact')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
     op.drop_table('api_token')
     op.drop_table('process_model')
-    op.drop_table('order_idempotency')
-    op.drop_table('order_counter')
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_name'))
-
-    op.drop_table('customer')
     op.drop_table('app_user')
     # ### end Alembic commands ###
