@@ -16,10 +16,10 @@ def get_instance(instance_id):
     return inst
 
 
-def task_view(row):
+def task_view(row, version_id=None):
     form = None
     if row.form_file:
-        version_id = db.session.get(ProcessInstance, row.instance_id).version_id
+        version_id = version_id or db.session.get(ProcessInstance, row.instance_id).version_id
         form = {'schema': load_form(version_id, row.form_file), 'ui_schema': load_form(version_id, row.ui_form_file)}
     return {'id': row.id, 'instance_id': row.instance_id, 'name': row.name, 'title': row.title, 'lane': row.lane,
             'groups': row.groups or [], 'assignee': row.assignee, 'created_at': row.created_at,
@@ -29,13 +29,16 @@ def task_view(row):
 
 def instance_view(inst):
     ready = HumanTask.query.filter_by(instance_id=inst.id, state='ready').order_by(HumanTask.created_at).all()
-    timers = ArmedTimer.query.filter_by(instance_id=inst.id).order_by(ArmedTimer.due_at).all()
-    waits = MessageWait.query.filter_by(instance_id=inst.id).all()
-    incidents = Incident.query.filter_by(instance_id=inst.id, resolved_at=None).order_by(Incident.id).all()
+    # The instance row says which of the other tables hold anything for it.
+    timers = (ArmedTimer.query.filter_by(instance_id=inst.id).order_by(ArmedTimer.due_at).all()
+              if inst.has_waits & 1 else [])
+    waits = MessageWait.query.filter_by(instance_id=inst.id).all() if inst.has_waits & 2 else []
+    incidents = (Incident.query.filter_by(instance_id=inst.id, resolved_at=None).order_by(Incident.id).all()
+                 if inst.status == 'error' else [])
     return {
         'id': inst.id, 'model': inst.model_key, 'version': inst.version, 'process_id': inst.process_id,
         'status': inst.status, 'data': inst.data or {}, 'initiator': inst.initiator,
-        'ready_tasks': [task_view(t) for t in ready],
+        'ready_tasks': [task_view(t, inst.version_id) for t in ready],
         'timers': [{'task_id': t.task_id, 'name': t.name, 'due_at': t.due_at} for t in timers],
         'message_waits': [{'name': w.name, 'correlation': w.correlation or {}} for w in waits],
         'incidents': [{'id': i.id, 'task_name': i.task_name, 'message': i.message, 'code': i.code,
