@@ -8,4 +8,10 @@ bp = Blueprint('inbox', __name__)
 bp.before_request(require_login)
 attach(bp)
 
+
+@bp.record_once
+def _register_filters(state):
+    from .names import register
+    register(state.app)
+
 from . import routes, task_routes  # noqa: E402,F401

@@ -7,6 +7,7 @@ from engine.errors import Conflict, EngineError, NotFound
 from engine.inbox import SORTS, TABS, filter_choices, list_inbox, now, open_tasks, tab_counts
 from ..auth.routes import safe_next
 from . import bp
+from .names import task_title
 from .listing import query_from, query_from_url, url_of
 
 # The process a requester starts with "New order".
@@ -55,7 +56,7 @@ def _claim_action(task_id, action, done):
         if e.code == 'already_claimed':
             return _after_claim(_('Someone else claimed this task a moment ago.'), 'warning')
         return _after_claim(_('This task is no longer open.'), 'warning')
-    return _after_claim(done(row.title), 'success')
+    return _after_claim(done(task_title(row.title)), 'success')
 
 
 @bp.post('/tasks/<task_id>/claim')

@@ -9,6 +9,7 @@ from engine.errors import Conflict, Invalid
 from ..auth.users import display_names
 from . import bp, drafts, task_page
 from .form_errors import from_engine, localized_errors
+from .names import task_title
 from .schema_form import DECISION, add_row, data_from_values, is_approval, remove_row, values_from_form
 
 
@@ -67,5 +68,5 @@ def submit(task_id):
         row, inst = task_page.load(task_id, actor)
         return _render(row, inst, schema, ui, values, status=409, conflict=_conflict(e))
     drafts.discard(row.id)
-    flash(_('Done: "%(title)s" is completed.', title=row.title), 'success')
+    flash(_('Done: "%(title)s" is completed.', title=task_title(row.title)), 'success')
     return redirect(url_for('inbox.inbox'))

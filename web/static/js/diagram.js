@@ -25,7 +25,6 @@
 
   function show(url) {
     fallback.hidden = false;
-    fallback.textContent = fallback.getAttribute('data-loading') || fallback.textContent;
     return fetch(url, { credentials: 'same-origin' })
       .then(function (response) {
         if (!response.ok) { throw new Error('HTTP ' + response.status); }
@@ -40,7 +39,7 @@
       })
       .catch(function (error) {
         fallback.hidden = false;
-        fallback.textContent = 'The diagram could not be shown: ' + error.message;
+        fallback.textContent = box.getAttribute('data-error') + ' ' + error.message;
       });
   }
 
