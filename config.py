@@ -40,6 +40,16 @@ class Config:
     SPEC_CACHE_SIZE = int(_env('EOMS_SPEC_CACHE_SIZE', 64))
     # Currency amounts are shown in unless an order says otherwise.
     DEFAULT_CURRENCY = _env('EOMS_CURRENCY', 'CNY')
+    # Order numbers: Python format with {year} and {seq} (counted per year and format, no gaps).
+    ORDER_NUMBER_FORMAT = _env('EOMS_ORDER_NUMBER_FORMAT', 'EO-{year}-{seq:04d}')
+    # Fernet key(s) encrypting customers' tax and bank numbers at rest, comma-separated, newest first
+    # (older ones still decrypt). The default is public: set your own in production, e.g. from
+    # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+    ORDER_DATA_KEY = _env('EOMS_ORDER_DATA_KEY', 'ZGV2LW9ubHktb3JkZXItZGF0YS1rZXktbm90LXNlY3I=')
+    # An order whose actual cost exceeds its budget by more than this percentage is flagged.
+    ORDER_OVERRUN_PERCENT = float(_env('EOMS_ORDER_OVERRUN_PERCENT', 10))
+    # Largest accepted order import file (CSV or XLSX), in bytes: 413 above it.
+    ORDER_IMPORT_MAX_BYTES = int(_env('EOMS_ORDER_IMPORT_MAX_BYTES', 20 * 1024 * 1024))
     # Seconds between the worker's sweeps for due timers.
     TIMER_SWEEP_SECONDS = float(_env('EOMS_TIMER_SWEEP_SECONDS', 5))
     # Seconds a service request may stay dispatched without an outcome before it is sent again

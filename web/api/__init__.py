@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint('api', __name__, url_prefix='/api/v1')
 
-from . import auth, instances, openapi, operations, process_models, tasks, versions  # noqa: E402,F401
+from . import auth, instances, openapi, operations, orders, process_models, tasks, versions  # noqa: E402,F401

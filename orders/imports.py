@@ -1,0 +1,155 @@
+"""Bulk import of orders from CSV or XLSX (layout in sheets.py).
+
+Every row is checked first, all of them, against the same schema as the REST API, with the
+customers looked up in one query. A dry run stops there. Otherwise each valid row becomes an
+order in a transaction of its own, which also starts its lifecycle instance (see lifecycle.py):
+a row is imported whole or not at all, and invalid rows are only reported, by row and column."""
+import logging
+from collections import namedtuple
+from dataclasses import dataclass, field
+
+from marshmallow import ValidationError
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from engine import deployments
+from engine.db import db
+from engine.errors import EngineError, Invalid
+from . import service, sheets
+from .models import Customer
+from .stages import LIFECYCLE
+from .validation import OrderIn, error_paths
+
+log = logging.getLogger(__name__)
+CustomerRef = namedtuple('CustomerRef', 'id code name')
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+    imported: int = 0
+    failed: int = 0
+    problems: list = field(default_factory=list)
+    orders: list = field(default_factory=list)
+
+    def problem(self, row, column, message):
+        self.problems.append({'row': row, 'column': column, 'problem': message})
+
+
+def _record_to_payload(record):
+    """A row's cells as the API's JSON body, and for each payload path prefix the column group."""
+    payload, groups = {}, {'item': {}, 'milestone': {}}
+    for column, value in record.items():
+        match = sheets.GROUP.match(column)
+        if match:
+            kind, n, name = match.group(1), int(match.group(2)), match.group(3)
+            groups[kind].setdefault(n, {})[name] = value
+        elif column not in sheets.EXPORT_ONLY:
+            payload[column] = value
+    numbers = {}
+    for kind, key in (('item', 'line_items'), ('milestone', 'milestones')):
+        ordered = sorted(groups[kind])
+        if ordered:
+            payload[key] = [groups[kind][n] for n in ordered]
+        numbers[key] = ordered
+    return payload, numbers
+
+
+def _column(path, numbers):
+    """`line_items/0/quantity` -> `item_1_quantity` (the group number the row really used)."""
+    parts = path.split('/')
+    for key, prefix in (('line_items', 'item'), ('milestones', 'milestone')):
+        if parts[0] == key:
+            if len(parts) >= 3 and parts[1].isdigit() and int(parts[1]) < len(numbers[key]):
+                return f'{prefix}_{numbers[key][int(parts[1])]}_{parts[2]}'
+            return f'{prefix}_1_description' if key == 'line_items' else key
+    return None if parts[0] == '_schema' else parts[0]
+
+
+def _customers(refs):
+    """{ref: CustomerRef or 'ambiguous'} for every ref that names a customer by code or name."""
+    refs = {r for r in refs if r}
+    found = {}
+    lowered = {r.lower() for r in refs}
+    for chunk_start in range(0, len(refs), 500):
+        chunk = sorted(refs)[chunk_start:chunk_start + 500]
+        lower_chunk = [r.lower() for r in chunk]
+        for c in db.session.execute(select(Customer.id, Customer.code, Customer.name).where(
+                or_(Customer.code.in_(chunk), func.lower(Customer.name).in_(lower_chunk)))):
+            ref = CustomerRef(c.id, c.code, c.name)
+            if c.code in refs:
+                found[c.code] = ref
+            name = c.name.lower()
+            if name in lowered:
+                found.setdefault(('name', name), []).append(ref)
+    out = {}
+    for r in refs:
+        if r in found:
+            out[r] = found[r]
+        else:
+            named = found.get(('name', r.lower()), [])
+            out[r] = named[0] if len(named) == 1 else ('ambiguous' if named else None)
+    return out
+
+
+def check(content, fmt, report):
+    """[(row number, values, customer)] of the valid rows; problems go into the report."""
+    try:
+        _, records = sheets.read(content, fmt)
+    except sheets.SheetError as error:
+        raise Invalid(str(error), code='invalid_import_file', details=[{'row': None, 'column': None,
+                                                                         'problem': str(error)}])
+    schema = OrderIn()
+    customers = _customers({r.get('customer', '') for _, r in records})
+    valid = []
+    report.rows = len(records)
+    for number, record in records:
+        payload, numbers = _record_to_payload(record)
+        bad = False
+        try:
+            values = schema.load(payload)
+        except ValidationError as error:
+            for path, message in error_paths(error.messages):
+                report.problem(number, _column(path, numbers), message)
+            values, bad = None, True
+        ref = payload.get('customer')
+        customer = customers.get(ref) if ref else None
+        if ref and customer is None:
+            report.problem(number, 'customer', f'unknown customer "{ref}"')
+            bad = True
+        elif customer == 'ambiguous':
+            report.problem(number, 'customer', f'several customers are named "{ref}": use the code')
+            bad = True
+        if bad:
+            report.invalid += 1
+        else:
+            valid.append((number, values, customer))
+    report.valid = len(valid)
+    return valid
+
+
+def run(content, fmt, actor, dry_run=True):
+    if fmt not in sheets.FORMATS:
+        raise Invalid(f'Unknown import format "{fmt}"; send a .csv or .xlsx file.', code='invalid_import_file')
+    report = ImportReport(dry_run=dry_run)
+    valid = check(content, fmt, report)
+    db.session.rollback()
+    if dry_run:
+        return report
+    if valid:
+        deployments.latest(LIFECYCLE)  # not deployed: one clear 404 rather than one per row
+    for number, values, customer in valid:
+        try:
+            pending = service.start_order(values, actor, customer=customer, source='import')
+        except (EngineError, IntegrityError) as error:
+            db.session.rollback()
+            report.failed += 1
+            report.problem(number, None, f'not imported: {getattr(error, "message", None) or error}')
+            continue
+        report.imported += 1
+        report.orders.append({'row': number, 'number': pending.number})
+    report.problems.sort(key=lambda p: (p['row'] or 0))
+    return report

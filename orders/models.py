@@ -1,0 +1,138 @@
+"""Tables of the order domain. Stage and status are not stored: they are derived from the order's
+lifecycle instance when orders are read (see stages.py)."""
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR
+
+from engine.db import db
+from engine.models import ProcessInstance, UTCDateTime, utcnow
+from .crypto import Encrypted
+
+MONEY = db.Numeric(16, 2)
+QUANTITY = db.Numeric(16, 4)
+# Searchable text per order on PostgreSQL (to_tsvector over number, title, customer and items);
+# SQLite keeps the same text in the FTS5 table `order_fts` instead and leaves this NULL.
+SEARCH_VECTOR = db.Text().with_variant(TSVECTOR(), 'postgresql')
+
+
+class Customer(db.Model):
+    __tablename__ = 'customer'
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), unique=True, nullable=False)
+    name = db.Column(db.String(200), nullable=False, index=True)
+    address = db.Column(db.String(500))
+    # Encrypted at rest (Fernet, ORDER_DATA_KEY); never searchable, shown masked by the API.
+    tax_number = db.Column(Encrypted)
+    bank_name = db.Column(db.String(200))
+    bank_account = db.Column(Encrypted)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by = db.Column(db.String(100))
+    contacts = db.relationship('CustomerContact', backref='customer', order_by='CustomerContact.id',
+                               cascade='all, delete-orphan', lazy='selectin')
+
+
+class CustomerContact(db.Model):
+    __tablename__ = 'customer_contact'
+    id = db.Column(db.Integer, primary_key=True)
+    customer_id = db.Column(db.Integer, db.ForeignKey('customer.id', ondelete='CASCADE'), nullable=False, index=True)
+    name = db.Column(db.String(200), nullable=False)
+    role = db.Column(db.String(100))
+    email = db.Column(db.String(200))
+    phone = db.Column(db.String(50))
+
+
+class Order(db.Model):
+    __tablename__ = 'eng_order'
+    __table_args__ = (
+        Index('ix_eng_order_customer_created', 'customer_id', 'created_at'),
+        Index('ix_eng_order_search_vector', 'search_vector', postgresql_using='gin'),
+        CheckConstraint('amount >= 0', name='amount_not_negative'),
+        # SQLite: ids are never reused, so a row left in order_fts can never point at a new order.
+        {'sqlite_autoincrement': True},
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    number = db.Column(db.String(40), unique=True, nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    # Kind of work: design, procurement, construction, maintenance, ...
+    type = db.Column(db.String(30), nullable=False, index=True)
+    # Commercial kind the approval rules read (lifecycle variable `order_type`).
+    order_type = db.Column(db.String(20), nullable=False, default='standard')
+    customer_id = db.Column(db.Integer, db.ForeignKey('customer.id'), nullable=False)
+    site = db.Column(db.String(200))
+    project = db.Column(db.String(200))
+    department = db.Column(db.String(100))
+    cost_center = db.Column(db.String(50))
+    owner = db.Column(db.String(100), index=True)
+    priority = db.Column(db.String(10), nullable=False, default='normal')
+    urgency = db.Column(db.String(10), nullable=False, default='normal')
+    currency = db.Column(db.String(3), nullable=False, default='CNY')
+    amount = db.Column(MONEY, nullable=False, index=True)
+    # What the order may cost; NULL means its amount. actual_cost is booked against it.
+    budget = db.Column(MONEY)
+    actual_cost = db.Column(MONEY, nullable=False, default=0)
+    description = db.Column(db.Text)
+    requested_date = db.Column(db.Date)
+    planned_start = db.Column(db.Date)
+    planned_end = db.Column(db.Date)
+    actual_start = db.Column(db.Date)
+    actual_end = db.Column(db.Date)
+    # Every order has its lifecycle instance: both are written in one transaction.
+    instance_id = db.Column(db.Integer, db.ForeignKey('process_instance.id'), nullable=False, unique=True)
+    revision = db.Column(db.Integer, nullable=False, default=1)
+    source = db.Column(db.String(10), nullable=False, default='api')  # api, import, web
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    created_by = db.Column(db.String(100))
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    search_vector = db.Column(SEARCH_VECTOR)
+
+    customer = db.relationship('Customer', lazy='select')
+    instance = db.relationship(ProcessInstance, lazy='select')
+    items = db.relationship('OrderItem', backref='order', order_by='OrderItem.position',
+                            cascade='all, delete-orphan', lazy='select')
+    milestones = db.relationship('OrderMilestone', backref='order', order_by='OrderMilestone.position',
+                                 cascade='all, delete-orphan', lazy='select')
+
+
+class OrderItem(db.Model):
+    __tablename__ = 'order_item'
+    __table_args__ = (UniqueConstraint('order_id', 'position'),
+                      CheckConstraint('quantity > 0', name='quantity_positive'),
+                      CheckConstraint('unit_price >= 0', name='unit_price_not_negative'))
+    id = db.Column(db.Integer, primary_key=True)
+    order_id = db.Column(db.Integer, db.ForeignKey('eng_order.id', ondelete='CASCADE'), nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+    description = db.Column(db.String(500), nullable=False)
+    quantity = db.Column(QUANTITY, nullable=False)
+    unit = db.Column(db.String(20), nullable=False)
+    unit_price = db.Column(MONEY, nullable=False)
+
+
+class OrderMilestone(db.Model):
+    __tablename__ = 'order_milestone'
+    __table_args__ = (UniqueConstraint('order_id', 'position'),
+                      Index('ix_order_milestone_open_due', 'order_id', 'actual_end', 'planned_end'))
+    id = db.Column(db.Integer, primary_key=True)
+    order_id = db.Column(db.Integer, db.ForeignKey('eng_order.id', ondelete='CASCADE'), nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+    name = db.Column(db.String(200), nullable=False)
+    planned_start = db.Column(db.Date)
+    planned_end = db.Column(db.Date, nullable=False)
+    actual_start = db.Column(db.Date)
+    actual_end = db.Column(db.Date)
+
+
+class OrderCounter(db.Model):
+    """The last number given out per series (the number format with its year filled in)."""
+    __tablename__ = 'order_counter'
+    series = db.Column(db.String(100), primary_key=True)
+    value = db.Column(db.Integer, nullable=False, default=0)
+
+
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` a client sent with a create request: the same key and body give back
+    the same order; the same key with another body is refused."""
+    __tablename__ = 'order_idempotency'
+    username = db.Column(db.String(100), primary_key=True)
+    key = db.Column(db.String(200), primary_key=True)
+    request_hash = db.Column(db.String(64), nullable=False)
+    order_number = db.Column(db.String(40), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
