@@ -76,5 +76,5 @@ def check_params(op, given):
 
 def load_all():
     """Import the modules that register operators."""
-    from . import orders  # noqa: F401
+    from . import email, http, orders  # noqa: F401
     return REGISTRY
