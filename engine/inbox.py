@@ -113,10 +113,12 @@ def _needs_instance(q):
     return bool(q.process or (q.order and not q.order.lstrip('#').isdigit()))
 
 
-def list_inbox(actor, q):
+def list_inbox(actor, q, known_total=None):
     """(rows, total) for one page of a tab; q must be cleaned. Rows carry the task and a summary
-    of its order (title, customer, amount, urgency from the process data)."""
-    where = [_scope(q.tab, actor), *_filters(q)]
+    of its order (title, customer, amount, urgency from the process data). known_total: the
+    tab's count when no filter is set (from tab_counts), which spares counting again."""
+    filters = _filters(q)
+    where = [_scope(q.tab, actor), *filters]
     columns = [HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.title, HumanTask.lane,
                HumanTask.assignee, HumanTask.created_at, HumanTask.due_at, ProcessInstance.model_key,
                ProcessInstance.version, *_summary_columns()]
@@ -125,6 +127,8 @@ def list_inbox(actor, q):
     rows = db.session.execute(page).all()
     if q.page == 1 and len(rows) < q.per_page:
         return rows, len(rows)
+    if known_total is not None and not filters:
+        return rows, known_total
     counted = select(func.count()).select_from(HumanTask)
     if _needs_instance(q):
         counted = counted.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
@@ -141,15 +145,14 @@ def tab_counts(actor):
 
 
 def filter_choices(actor, tab):
-    """(process model keys, lanes) to offer in the inbox filters."""
+    """(process model keys, lanes) to offer in the inbox filters. A lane is a group, so people
+    choose among their own groups; admins among every group with a ready task."""
     processes = list(db.session.execute(select(ProcessModel.key).order_by(ProcessModel.key)).scalars())
+    lanes = set(actor.groups) - {'admin'}
     if tab == 'all':
-        lanes = sorted({*actor.groups} - {'admin'})
-    else:
-        lanes = db.session.execute(select(HumanTask.lane).where(_scope(tab, actor), HumanTask.lane.isnot(None))
-                                   .distinct()).scalars()
-        lanes = sorted(set(lanes) | ({*actor.groups} - {'admin'} if tab == 'groups' else set()))
-    return processes, lanes
+        lanes |= set(db.session.execute(select(TaskCandidate.name).where(TaskCandidate.kind == 'group')
+                                        .distinct()).scalars())
+    return processes, sorted(lanes)
 
 
 # -- one task and one instance ------------------------------------------------------------------
@@ -186,13 +189,15 @@ def timeline(instance_id):
                               .order_by(AuditEvent.at, AuditEvent.id)).scalars().all()
 
 
-def diagram_files(inst):
-    """[(name, content)] of the instance's version's BPMN files, the one with its process first."""
+def diagram_files(inst, current_ids=()):
+    """[(name, content)] of the instance's version's BPMN files: first the one holding a current
+    task (a called process's file while the order waits there), then the one with its process."""
     rows = db.session.execute(select(ModelFile.name, ModelFile.content)
                               .where(ModelFile.version_id == inst.version_id)).all()
     files = [(name, content) for name, content in rows if name.lower().endswith(('.bpmn', '.bpmn20.xml'))]
     marker = f'id="{inst.process_id}"'.encode()
-    return sorted(files, key=lambda f: (marker not in f[1], f[0]))
+    current = [f'id="{i}"'.encode() for i in current_ids]
+    return sorted(files, key=lambda f: (not any(c in f[1] for c in current), marker not in f[1], f[0]))
 
 
 def diagram_file(inst, name):

@@ -102,6 +102,12 @@ def test_the_inbox_is_usable_on_a_phone(people, new_context):
     rows = phone.locator('tbody tr')
     expect(rows).to_have_count(2)
     assert phone.evaluate('document.documentElement.scrollWidth') <= 390  # no sideways scrolling
+    phone.locator('#filter-sort').select_option('amount')  # htmx swaps the list in place
+    expect(rows.first).to_contain_text('Pump station retrofit')
     rows.first.get_by_role('button', name='Claim').click()
-    expect(phone.locator('#count-mine')).to_have_text('1')
+    expect(phone.locator('#count-mine')).to_have_text('1')  # tab counts refreshed with the list
+    expect(rows.first).to_contain_text('Release')
+    expect(phone.locator('#filter-sort')).to_have_value('amount')  # the filters survive the refresh
+    expect(rows.first).to_contain_text('Pump station retrofit')
+    expect(phone).to_have_url(re.compile('sort=amount'))
     screenshot(phone, 'inbox-phone.png')

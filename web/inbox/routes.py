@@ -17,11 +17,14 @@ ORDER_STARTERS = ('requester',)
 
 def _page_context(q, message=None):
     actor = current_user.actor()
-    rows, total = list_inbox(actor, q)
+    counts = tab_counts(actor)
+    rows, total = list_inbox(actor, q, known_total=counts.get(q.tab))
     processes, lanes = filter_choices(actor, q.tab)
+    if q.lane and q.lane not in lanes:
+        lanes = sorted([*lanes, q.lane])
     base = url_for('inbox.inbox')
     pages = max(1, -(-total // q.per_page))
-    return {'q': q, 'rows': rows, 'total': total, 'pages': pages, 'counts': tab_counts(actor),
+    return {'q': q, 'rows': rows, 'total': total, 'pages': pages, 'counts': counts,
             'processes': processes, 'lanes': lanes, 'tabs': TABS, 'sorts': SORTS, 'now': now(),
             'url_of': lambda **changes: url_of(base, q, **changes), 'current_url': url_of(base, q),
             'message': message, 'can_start': current_user.in_any(*ORDER_STARTERS)}

@@ -25,10 +25,10 @@ def instance(instance_id):
     tasks = open_tasks(inst.id)
     events = timeline(inst.id)
     names = display_names({t.assignee for t in tasks} | {e.actor for e in events} | {inst.initiator})
-    files = [name for name, _content in diagram_files(inst)]
+    marks = diagram_marks(inst)
+    files = [name for name, _content in diagram_files(inst, marks['current']['ids'])]
     return render_template('instances/instance.html', inst=inst, tasks=tasks, events=events, names=names,
-                           incidents=open_incidents(inst.id), files=files,
-                           marks=json.dumps(diagram_marks(inst)), now=now(),
+                           incidents=open_incidents(inst.id), files=files, marks=json.dumps(marks), now=now(),
                            show_data=current_user.is_admin,
                            data_json=json.dumps(inst.data or {}, indent=2, ensure_ascii=False, sort_keys=True))
 
