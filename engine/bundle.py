@@ -219,6 +219,22 @@ def top_level_process_ids(trees):
     return ids
 
 
+def start_messages(trees, process_ids):
+    """Message name -> the processes whose own start event waits for it. (SpiffWorkflow's
+    start_messages() searches the whole file, so every process of a file would look started.)"""
+    found = {}
+    for tree in trees.values():
+        names = {m.get('id'): m.get('name') for m in tree.xpath('//*[local-name()="message"]')}
+        for process in tree.xpath('/*[local-name()="definitions"]/*[local-name()="process"]'):
+            if process.get('id') not in process_ids:
+                continue
+            for definition in process.xpath('./*[local-name()="startEvent"]/*[local-name()="messageEventDefinition"]'):
+                name = names.get(definition.get('messageRef'))
+                if name and process.get('id') not in found.get(name, []):
+                    found.setdefault(name, []).append(process.get('id'))
+    return found
+
+
 def collect_specs(parser, files, forms, top_level):
     bundle, problems = ParsedBundle(files=files), []
     for pid in sorted(set(parser.get_process_ids()) & top_level):
@@ -259,14 +275,6 @@ def collect_specs(parser, files, forms, top_level):
             bundle.processes.setdefault(sub_id, sub)
         bundle.dependencies[cid] = sorted(subs)
     bundle.process_ids = sorted(set(parser.get_process_ids()) & top_level)
-    for pid in bundle.process_ids:
-        try:
-            names = parser.get_process_parser(pid).start_messages()
-        except (ValidationException, SpiffWorkflowException) as e:
-            problems.append(_from_spiff(None, e))
-            continue
-        for name in names:
-            bundle.start_messages.setdefault(name, []).append(pid)
     bundle.collaboration_ids = sorted(bundle.collaborations)
     return bundle, problems
 
@@ -304,6 +312,7 @@ def parse_bundle(files, primary_process_id=None):
         bundle, problems = collect_specs(parser, files, forms, top_level_process_ids(trees))
     if not problems:
         problems = choose_primary(bundle, parser, primary_process_id)
+        bundle.start_messages = start_messages(trees, set(bundle.process_ids))
     if problems:
         first = problems[0]
         where = first['file'] + (f' ({first["element_id"]})' if first.get('element_id') else '') if first['file'] else ''

@@ -20,7 +20,7 @@ from . import deployments, fastsql, outbox, service_tasks, settings
 from .db import db, is_sqlite
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .forms import validate_submission
-from .human_tasks import is_timer, title_of
+from .human_tasks import is_timer, message_definitions, title_of
 from .models import HumanTask, Incident, ModelVersion, ProcessInstance, utcnow
 from .projection import find_task, jsonable, project
 from .sandbox import SCRIPT_ENGINE, current_user, time_limit
@@ -500,9 +500,8 @@ def run_due_timers(instance_id):
 # -- messages, service tasks, incidents -------------------------------------------------------
 
 def _message_catchers(wf, name):
-    return [t for t in wf.event_manager.tasks.values() if t.state == TaskState.WAITING
-            and isinstance(getattr(t.task_spec, 'event_definition', None), MessageEventDefinition)
-            and t.task_spec.event_definition.name == name]
+    return [t for t in wf.event_manager.tasks.values()
+            if t.state == TaskState.WAITING and message_definitions(t, name)]
 
 
 def _event_correlations(definition, correlation, payload):
@@ -526,7 +525,7 @@ def _send_message(wf, name, payload, correlation):
     catchers = _message_catchers(wf, name)
     if not catchers:
         return False
-    definition = catchers[0].task_spec.event_definition
+    definition = message_definitions(catchers[0], name)[0]
     event = BpmnEvent(definition, payload=dict(payload or {}),
                       correlations=_event_correlations(definition, correlation, payload))
     return wf.event_manager.catch(event, internal=False) > 0

@@ -3,6 +3,8 @@ from functools import lru_cache
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 _jinja = ImmutableSandboxedEnvironment(autoescape=False)
@@ -56,8 +58,25 @@ def timer_due(task):
     return value if isinstance(value, str) else None
 
 
+def definitions(task):
+    """The event definitions a catching task waits on: an event-based gateway (or a multiple
+    event) holds several in a MultipleEventDefinition."""
+    definition = getattr(task.task_spec, 'event_definition', None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
+def timer_definition(task):
+    return next((d for d in definitions(task) if isinstance(d, TimerEventDefinition)), None)
+
+
+def message_definitions(task, name=None):
+    return [d for d in definitions(task) if isinstance(d, MessageEventDefinition) and name in (None, d.name)]
+
+
 def is_timer(task):
-    return isinstance(getattr(task.task_spec, 'event_definition', None), TimerEventDefinition)
+    return timer_definition(task) is not None
 
 
 def boundary_due(task):

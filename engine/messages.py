@@ -8,7 +8,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from . import commands, outbox
 from .commands import Actor, flat_correlation  # noqa: F401  (part of this module's vocabulary)
 from .db import db
-from .errors import NotFound
+from .errors import EngineError, NotFound
 from .models import MessageWait, ModelVersion, ProcessInstance, ProcessModel
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,12 @@ def deliver(name, payload, correlation, actor, exclude=None):
         if commands.deliver_message(instance_id, name, payload or {}, correlation or {}, actor):
             delivered.append(instance_id)
     for version, process_id in _starters(name):
-        inst = commands.start(version.model_key, actor, version=version.version, process_id=process_id,
-                              message=(name, payload or {}, correlation or {}))
+        try:
+            inst = commands.start(version.model_key, actor, version=version.version, process_id=process_id,
+                                  message=(name, payload or {}, correlation or {}))
+        except EngineError as error:  # one model that cannot start must not stop the others
+            log.warning('message %s could not start %s/%s: %s', name, version.model_key, process_id, error.message)
+            continue
         started.append(inst.id)
     if not delivered and not started:
         raise NotFound(f'No instance is waiting for message "{name}" with that correlation, and no deployed '
@@ -66,9 +70,10 @@ def route_row(row):
     try:
         deliver(payload['name'], payload.get('payload'), payload.get('correlation'), actor, exclude=row.instance_id)
         outbox.mark(row.key, 'done')
-    except NotFound as error:
+    except EngineError as error:  # no receiver, or a receiver that refused: said once, not re-sent
+        db.session.rollback()
         log.info('message %s from instance %s: %s', payload['name'], row.instance_id, error.message)
-        outbox.mark(row.key, 'done', error=error.message)
+        outbox.mark(row.key, 'done' if isinstance(error, NotFound) else 'failed', error=error.message)
     db.session.commit()
 
 

@@ -130,7 +130,7 @@ class MessageWait(db.Model):
     __table_args__ = (Index('ix_message_wait_name', 'name'),)
     task_id = db.Column(db.String(36), primary_key=True)
     instance_id = db.Column(db.Integer, db.ForeignKey('process_instance.id'), nullable=False, index=True)
-    name = db.Column(db.String(255), nullable=False)
+    name = db.Column(db.String(255), primary_key=True)  # an event-based gateway waits for several
     correlation = db.Column(db.JSON, nullable=False, default=dict)
 
 

@@ -10,6 +10,8 @@ from .models import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 _dispatchers = {}
+# A row sent this often without an outcome (its job keeps dying or timing out) is given up on.
+MAX_DISPATCHES = 5
 _SESSION_KEY = 'eoms_outbox_new'
 
 
@@ -73,13 +75,28 @@ def redispatch_stale(pending_after=timedelta(seconds=10), dispatched_after=timed
     """Re-send rows left pending (Redis was down) or dispatched long ago without an outcome (a
     worker died mid-job). Outcomes are idempotent, so a second run does no harm."""
     now = utcnow()
+    for row in (Outbox.query.filter(Outbox.status == 'dispatched', Outbox.attempts >= MAX_DISPATCHES,
+                                    Outbox.dispatched_at < now - dispatched_after).limit(limit).all()):
+        _give_up(row)
     rows = (Outbox.query.filter(or_((Outbox.status == 'pending') & (Outbox.created_at < now - pending_after),
-                                    (Outbox.status == 'dispatched') & (Outbox.dispatched_at < now - dispatched_after)))
+                                    (Outbox.status == 'dispatched') & (Outbox.attempts < MAX_DISPATCHES)
+                                    & (Outbox.dispatched_at < now - dispatched_after)))
             .order_by(Outbox.id).limit(limit).all())
     sent = 0
     for row in rows:
         sent += bool(dispatch(row))
     return sent
+
+
+def _give_up(row):
+    message = (f'no outcome after {row.attempts} dispatches: the job keeps dying or running past its time limit'
+               + (f' (last error: {row.last_error})' if row.last_error else ''))
+    if row.kind == 'service' and row.instance_id:
+        from .commands import finish_service_task  # commands imports this module
+        finish_service_task(row.instance_id, row.task_id, row.key, error=message, error_code='no_outcome',
+                            attempts=row.attempts)
+    mark(row.key, 'failed', error=message, only_from=('dispatched',))
+    db.session.commit()
 
 
 def counts():

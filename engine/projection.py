@@ -5,7 +5,6 @@ import json
 from datetime import datetime, timezone
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from . import fastsql
@@ -106,24 +105,31 @@ def _sync_human_tasks(inst, wf, completed_by):
                                    for name in names])
 
 
+def _correlation(task, definition):
+    values = {}
+    for prop in definition.correlation_properties or []:
+        for key in prop.correlation_keys or []:
+            value = (task.workflow.correlations.get(key) or {}).get(prop.name)
+            if value is not None:
+                values[prop.name] = value
+        values.setdefault(prop.name, None)
+    return jsonable(values)
+
+
 def _wait_rows(inst, wf, waiting):
     timers, messages = [], []
     for task in waiting:
-        definition = getattr(task.task_spec, 'event_definition', None)
-        if ht.is_timer(task):
+        timer = ht.timer_definition(task)
+        if timer is not None:
             timers.append({'task_id': str(task.id), 'instance_id': inst.id,
-                           'name': definition.name or ht.bpmn_id_of(task.task_spec),
+                           'name': timer.name or ht.bpmn_id_of(task.task_spec),
                            'due_at': parse_time(ht.timer_due(task))})
-        elif isinstance(definition, MessageEventDefinition):
-            correlation = {}
-            for prop in definition.correlation_properties or []:
-                for key in prop.correlation_keys or []:
-                    value = (task.workflow.correlations.get(key) or {}).get(prop.name)
-                    if value is not None:
-                        correlation[prop.name] = value
-                correlation.setdefault(prop.name, None)
-            messages.append({'task_id': str(task.id), 'instance_id': inst.id, 'name': definition.name,
-                             'correlation': jsonable(correlation)})
+        names = set()
+        for definition in ht.message_definitions(task):
+            if definition.name not in names:
+                names.add(definition.name)
+                messages.append({'task_id': str(task.id), 'instance_id': inst.id, 'name': definition.name,
+                                 'correlation': _correlation(task, definition)})
     return timers, messages
 
 

@@ -96,13 +96,6 @@ def test_corpus_event_scenario(api, app, scenario):
     assert events[0]['kind'] == 'started' and events[-1]['kind'] == 'completed'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'engine/bundle.py records ModelVersion.start_messages from SpiffWorkflow 3.2.0 '
-    'ProcessParser.start_messages(), whose xpath "//bpmn:startEvent/bpmn:messageEventDefinition" searches the '
-    'whole document, so both processes of events.bpmn, order_product and qa_process, are recorded as starting '
-    'with "order_delayed"; routing the message thrown in the "Order Delayed" branch calls '
-    'commands.start(process_id="order_product", message=...) first, which raises Conflict not_waiting, so '
-    'qa_process never starts'))
 def test_s04_the_thrown_order_delayed_message_starts_qa_process(api, app):
     scenario = BY_ID['S04']
     trace, inst = run(api, app, scenario)

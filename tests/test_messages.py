@@ -136,14 +136,6 @@ def test_a_change_request_interrupts_the_running_task(api):
     assert api.complete(inst['ready_tasks'][0]['id']).json['status'] == 'completed'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'An eventBasedGateway waits as ONE task (the gateway) whose event_definition is a '
-    'MultipleEventDefinition wrapping the timer and message definitions; engine/projection.py _wait_rows '
-    '(and engine/commands.py _armed_timers / _message_catchers) only recognise a waiting task whose '
-    'event_definition is itself a TimerEventDefinition or MessageEventDefinition, so the gateway gets no '
-    'armed_timer and no message_wait row: the instance shows timers == [] and message_waits == [], '
-    'POST /timers/fire answers 409 timer_not_armed, POST /messages/payment_received answers 404 '
-    'no_receiver, and the timer sweep never fires the deadline'))
 def test_event_based_gateway_takes_the_timer_or_the_message(api):
     deploy(api, 'await_payment', os.path.join(MESSAGES, 'await_payment.bpmn'))
     late = api.start('await_payment', {'order_no': 'EO-30'}).json
@@ -168,18 +160,7 @@ def test_event_based_gateway_takes_the_timer_or_the_message(api):
         assert api.complete(inst['ready_tasks'][0]['id']).json['status'] == 'completed'
 
 
-START_MESSAGES_BUG = (
-    'engine/bundle.py records ModelVersion.start_messages from SpiffWorkflow 3.2.0 '
-    'ProcessParser.start_messages(), whose xpath "//bpmn:startEvent/bpmn:messageEventDefinition" searches the '
-    'whole document from the process node, so EVERY process of a file that has one message start event is '
-    'recorded as starting with that message ({"order_delayed": ["delay_report", "qa_review"]}); '
-    'engine/messages.deliver then calls commands.start(process_id="delay_report", message=...) first, which '
-    'raises Conflict not_waiting and aborts the delivery: POST /messages/order_delayed answers 409, and the '
-    'thrown message never starts qa_review (route_row only catches NotFound; its outbox row is left '
-    '"dispatched" with no last_error and is re-sent every OUTBOX_REDISPATCH_SECONDS)')
 
-
-@pytest.mark.xfail(strict=True, reason=START_MESSAGES_BUG)
 def test_a_message_starts_only_the_process_of_the_file_that_starts_with_it(api):
     deploy(api, 'delay_report', os.path.join(MESSAGES, 'delay_report.bpmn'))
     sent = send(api, 'order_delayed', {'order_no': 'EO-40', 'reason': 'steel late'})
@@ -189,7 +170,6 @@ def test_a_message_starts_only_the_process_of_the_file_that_starts_with_it(api):
     assert inst['process_id'] == 'qa_review' and titles(inst) == ['Analyse the delay']
 
 
-@pytest.mark.xfail(strict=True, reason=START_MESSAGES_BUG)
 def test_a_thrown_message_starts_the_process_with_that_message_start_event(api):
     deploy(api, 'delay_report', os.path.join(MESSAGES, 'delay_report.bpmn'))
     reporter = api.start('delay_report', {'order_no': 'EO-41'}, process_id='delay_report').json

@@ -172,7 +172,7 @@ def upgrade():
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('correlation', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_message_wait_instance_id_process_instance')),
-    sa.PrimaryKeyConstraint('task_id', name=op.f('pk_message_wait'))
+    sa.PrimaryKeyConstraint('task_id', 'name', name=op.f('pk_message_wait'))
     )
     with op.batch_alter_table('message_wait', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_wait_instance_id'), ['instance_id'], unique=False)
