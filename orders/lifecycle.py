@@ -14,7 +14,7 @@ and its number is free again. If a step fails, the engine rolls back and keeps t
 so it exists, shows status `error`, and can be retried from the incident.
 """
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
@@ -60,7 +60,7 @@ class PendingOrder:
         if self.values.get('amount') is not None:
             return self.values['amount']
         total = sum((i['quantity'] * i['unit_price'] for i in self.values['line_items']), Decimal(0))
-        return total.quantize(Decimal('0.01'))
+        return total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
 
     def process_data(self):
         """The order as the lifecycle's process data: JSON only (numbers, ISO dates)."""

@@ -1,7 +1,7 @@
 """Full-text search over an order's number, title, customer name and line item descriptions.
 
 Both databases index the same token text, which this module makes: lower-cased runs of letters
-and digits, with every CJK character a token of its own, so that part of a Chinese name ("水务"
+and digits without accents, with every CJK character a token of its own, so that part of a Chinese name ("水务"
 in "苏州水务集团") is found as a phrase. Each word of a query must match as a prefix
 ("wat" finds "Water Works"; "EO-2026-00" finds EO-2026-0001 ...).
 
@@ -11,6 +11,7 @@ in "苏州水务集团") is found as a phrase. Each word of a query must match a
   index, set when the order is written.
 """
 import re
+import unicodedata
 
 from sqlalchemy import func, select, text
 
@@ -22,9 +23,15 @@ _CJK = re.compile(r'([\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400
 CONFIG = 'simple'
 
 
+def _fold(value):
+    """Lower case without accents ("Müller" -> "muller"), the same on both databases."""
+    decomposed = unicodedata.normalize('NFKD', (value or '').lower())
+    return ''.join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def tokens(value):
     out = []
-    for word in _WORD.findall((value or '').lower()):
+    for word in _WORD.findall(_fold(value)):
         out += [part for part in _CJK.split(word) if part]
     return out
 

@@ -107,11 +107,11 @@ def _decode(content):
 def _csv_rows(content):
     text = _decode(content)
     first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith('#')), '')
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=',;\t')
+    try:  # only the delimiter is guessed: quoting is Excel's (the sniffer gets "" wrong without quotes)
+        delimiter = csv.Sniffer().sniff(first, delimiters=',;\t').delimiter
     except csv.Error:
-        dialect = csv.excel
-    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), 1):
+        delimiter = ','
+    for number, cells in enumerate(csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter), 1):
         yield number, [c.strip() for c in cells]
 
 
@@ -189,8 +189,8 @@ def write_csv(header, rows, comments=()):
     buffer = io.StringIO()
     buffer.write('\ufeff')  # Excel opens UTF-8 (and so Chinese names) correctly only with a BOM
     writer = csv.writer(buffer, lineterminator='\r\n')
-    for line in comments:
-        writer.writerow(['# ' + line])
+    for line in comments:  # raw, so they read as prose; a reader sees a first cell starting with #
+        buffer.write('# ' + line.replace('"', "'").replace('\n', ' ') + '\r\n')
     writer.writerow(header)
     for row in rows:
         writer.writerow([_csv_value(row.get(c)) for c in header])

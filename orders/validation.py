@@ -1,6 +1,6 @@
 """What a new order and a new customer must look like: marshmallow schemas shared by the REST API
 (which also documents them in OpenAPI) and the bulk import, so both refuse the same data."""
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -18,7 +18,7 @@ def _text(max_length, required=False, min_length=None, **kw):
 
 def _money(required=False, description=None, **kw):
     metadata = {'type': 'number', **({'description': description} if description else {})}
-    return fields.Decimal(required=required, places=2, allow_nan=False,
+    return fields.Decimal(required=required, places=2, rounding=ROUND_HALF_UP, allow_nan=False,
                           validate=validate.Range(min=0, max=MAX_MONEY, error='must be between {min} and {max}'),
                           metadata=metadata, **kw)
 
@@ -30,7 +30,8 @@ def _one_of(choices, default):
 
 class LineItemIn(Schema):
     description = _text(500, required=True, min_length=1)
-    quantity = fields.Decimal(required=True, places=4, allow_nan=False, metadata={'type': 'number'},
+    quantity = fields.Decimal(required=True, places=4, rounding=ROUND_HALF_UP, allow_nan=False,
+                              metadata={'type': 'number'},
                               validate=validate.Range(min=0, min_inclusive=False, max=Decimal('999999999999'),
                                                       error='must be greater than 0 (and at most {max})'))
     unit = _text(20, required=True, min_length=1)
