@@ -4,6 +4,7 @@ import os
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -23,6 +24,8 @@ PEOPLE = {
 NAMES = {'liu.yang': 'Liu Yang', 'li.wei': 'Li Wei', 'zhang.min': 'Zhang Min', 'wang.fang': 'Wang Fang',
          'wu.qiang': 'Wu Qiang', 'zhao.lei': 'Zhao Lei', 'ma.li': 'Ma Li'}
 _HASH = generate_password_hash(PASSWORD)
+# CI machines are small and shared: give the pages time before an expectation fails.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope='session')

@@ -30,7 +30,7 @@ def _fill_intake(page):
     page.locator('#f-line_items-0-quantity').fill('2')
     page.locator('#f-line_items-0-unit').fill('set')
     page.locator('#f-line_items-0-unit_price').fill('900000')
-    page.get_by_role('button', name='+ Add Line item').click()
+    page.get_by_role('button', name='+ Add line item').click()
     page.locator('#f-line_items-1-description').fill('Control room extension')
     page.locator('#f-line_items-1-quantity').fill('1')
     page.locator('#f-line_items-1-unit').fill('lot')

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import sign_in
+from .conftest import screenshot, sign_in
 from .orders import ready_task, start_approval
 
 
@@ -32,6 +32,7 @@ def test_a_form_with_errors_shows_them_inline_and_keeps_the_input(people, new_co
     expect(page.get_by_label('Emergency')).to_be_checked()
     expect(page.locator('#f-amount')).to_have_value('-5')
     expect(page.locator('#f-line_items-0-description')).to_have_value('Exhaust hood')
+    screenshot(page, 'task-errors.png')
     # the summary links to the field
     page.locator('#error-summary a', has_text='Customer').click()
     expect(page).to_have_url(re.compile('#f-customer$'))
@@ -91,3 +92,18 @@ def test_two_approvers_race_and_the_loser_sees_who_won(people, new_context):
     # exactly one completion in the timeline
     first.goto(f'/instances/{order}')
     expect(first.locator('.timeline li', has_text='Completed a task: Project manager approval')).to_have_count(1)
+
+
+def test_a_claim_on_a_stale_inbox_says_someone_else_was_faster(people, new_context):
+    order = start_approval('Office fit-out, 3rd floor', 'Hangzhou Lakeside Offices', 80000)
+    first = sign_in(new_context().new_page(), 'li.wei')
+    second = sign_in(new_context().new_page(), 'wu.qiang')
+    first.locator('tbody tr', has_text=f'#{order}').get_by_role('button', name=re.compile('^Claim')).click()
+    expect(first.locator('#count-mine')).to_have_text('1')
+    second.locator('tbody tr', has_text=f'#{order}').get_by_role('button', name=re.compile('^Claim')).click()
+    expect(second.locator('#inbox-results .notice-warning')).to_have_text('Someone else claimed this task a moment ago.')
+    expect(second.locator('tbody tr', has_text=f'#{order}')).to_contain_text('Claimed by li.wei')
+    expect(second.locator('#count-mine')).to_have_text('0')
+    # and the holder's claim keeps the task page's form for them only
+    second.goto(f'/tasks/{ready_task(order, "Project manager approval").id}')
+    expect(second.locator('.claim-bar')).to_contain_text('Claimed by Li Wei (li.wei)')

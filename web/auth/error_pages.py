@@ -24,8 +24,11 @@ def _messages():
 def error_page(status, message=None, code=None):
     title = _titles().get(status, _('Something went wrong'))
     text = message or _messages().get(status) or title
-    template = 'errors/fragment.html' if request.headers.get('HX-Request') else 'errors/page.html'
-    return render_template(template, status=status, title=title, message=text, code=code), status
+    if request.headers.get('HX-Request'):
+        # htmx puts the message above the page instead of where the answer was going.
+        body = render_template('errors/fragment.html', status=status, title=title, message=text, code=code)
+        return body, status, {'HX-Retarget': '#htmx-errors', 'HX-Reswap': 'innerHTML'}
+    return render_template('errors/page.html', status=status, title=title, message=text, code=code), status
 
 
 def attach(bp):

@@ -20,7 +20,11 @@ def load(task_id, actor):
         raise NotFound(f'No task {task_id}.', code='task_not_found')
     row, inst = found
     if row.state == 'ready':
-        check_may_act(row, actor)
+        try:
+            check_may_act(row, actor)
+        except Forbidden as e:
+            if e.code != 'claimed_by_other':  # a colleague holds it: shown, read only
+                raise
     elif not _was_allowed(row, actor):
         raise Forbidden('Not your task.', code='not_your_task')
     return row, inst
@@ -69,8 +73,10 @@ def context(row, inst, schema, ui, values, errors, actor, draft_saved_at=None, c
     shown = {f.path for f in fields} | {DECISION}
     form_errors = [(path, message) for path, messages in errors.items() for message in messages
                    if path.split('.')[0] not in shown or path == '']
+    order = _positions(fields)
     field_errors = [(f'f-{path.replace(".", "-")}', _label(fields, path), message)
-                    for path, messages in errors.items() for message in messages if path and path.split('.')[0] in shown]
+                    for path, messages in sorted(errors.items(), key=lambda item: order.get(item[0], len(order)))
+                    for message in messages if path and path.split('.')[0] in shown]
     holder = row.assignee
     return {'row': row, 'inst': inst, 'schema': schema, 'fields': fields, 'approval': approval,
             'decision_errors': decision_errors, 'form_errors': form_errors, 'error_list': field_errors,
@@ -79,6 +85,7 @@ def context(row, inst, schema, ui, values, errors, actor, draft_saved_at=None, c
             'finished': finished_by(row) if conflict is None else conflict, 'holder': holder,
             'holder_name': display_names([holder]).get(holder, holder) if holder else None,
             'is_mine': holder == actor.username, 'draft_saved_at': draft_saved_at,
+            'read_only': bool(holder) and holder != actor.username and not actor.is_admin,
             'may_view_order': True}
 
 
@@ -86,6 +93,17 @@ def _text(node, name, lang):
     if not node:
         return None
     return (node.get(f'{name}_{lang}') if lang != 'en' else None) or node.get(name)
+
+
+def _positions(fields, found=None):
+    """{field path: position in the form}, so the error summary reads top to bottom."""
+    found = {} if found is None else found
+    for f in fields:
+        found.setdefault(f.path, len(found))
+        for row in f.rows:
+            _positions(row, found)
+        _positions(f.children, found)
+    return found
 
 
 def _label(fields, path):
