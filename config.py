@@ -50,6 +50,15 @@ class Config:
     ORDER_OVERRUN_PERCENT = float(_env('EOMS_ORDER_OVERRUN_PERCENT', 10))
     # Largest accepted order import file (CSV or XLSX), in bytes: 413 above it.
     ORDER_IMPORT_MAX_BYTES = int(_env('EOMS_ORDER_IMPORT_MAX_BYTES', 20 * 1024 * 1024))
+    # Time zone pages show times in (our first users are in China).
+    BABEL_DEFAULT_TIMEZONE = _env('EOMS_TIMEZONE', 'Asia/Shanghai')
+    # Session cookies only over HTTPS: "auto" = yes except in debug and tests; "false" for plain HTTP on a LAN.
+    SECURE_COOKIES = _env('EOMS_SECURE_COOKIES', 'auto').lower()
+    # Failed sign-ins allowed per address and per username (Flask-Limiter syntax).
+    LOGIN_LIMIT_PER_ADDRESS = _env('EOMS_LOGIN_LIMIT_PER_ADDRESS', '30 per 15 minutes')
+    LOGIN_LIMIT_PER_USERNAME = _env('EOMS_LOGIN_LIMIT_PER_USERNAME', '10 per 15 minutes')
+    # The process model a requester's "New order" starts.
+    ORDER_MODEL = _env('EOMS_ORDER_MODEL', 'order_lifecycle')
     # Seconds between the worker's sweeps for due timers.
     TIMER_SWEEP_SECONDS = float(_env('EOMS_TIMER_SWEEP_SECONDS', 5))
     # Seconds a service request may stay dispatched without an outcome before it is sent again

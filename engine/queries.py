@@ -74,7 +74,10 @@ def list_tasks(actor, scope='groups', instance_id=None):
         query = query.filter(exists(candidate))
     elif not actor.is_admin:
         raise Forbidden('Only members of the admin group may list all tasks.', code='admin_only')
-    return query.order_by(HumanTask.created_at, HumanTask.id).limit(1000).all()
+    rows = (query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .add_columns(ProcessInstance.version_id)
+            .order_by(HumanTask.created_at, HumanTask.id).limit(1000).all())
+    return rows
 
 
 def events(instance_id):

@@ -12,7 +12,7 @@ from .schemas import CompleteTask, Instance, Task, TaskQuery
 def list_tasks():
     args = query_args(TaskQuery)
     rows = queries.list_tasks(g.actor, args['scope'], args.get('instance_id'))
-    return Task(many=True).dump([queries.task_view(r) for r in rows])
+    return Task(many=True).dump([queries.task_view(row, version_id) for row, version_id in rows])
 
 
 @bp.post('/tasks/<task_id>/claim')

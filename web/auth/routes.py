@@ -1,9 +1,10 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from config import Config
 from . import bp
 from .error_pages import attach
 from .extensions import limiter
@@ -14,8 +15,6 @@ from .users import authenticate, set_locale
 attach(bp)
 
 # Failed sign-ins only (answered 401) count towards these.
-PER_ADDRESS = '30 per 15 minutes'
-PER_USERNAME = '10 per 15 minutes'
 
 
 def _failed(response):
@@ -37,8 +36,9 @@ def safe_next(target):
 
 
 @bp.route('/login', methods=['GET', 'POST'])
-@limiter.limit(PER_ADDRESS, methods=['POST'], deduct_when=_failed)
-@limiter.limit(PER_USERNAME, key_func=_username_key, methods=['POST'], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config.get('LOGIN_LIMIT_PER_ADDRESS', Config.LOGIN_LIMIT_PER_ADDRESS), methods=['POST'], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config.get('LOGIN_LIMIT_PER_USERNAME', Config.LOGIN_LIMIT_PER_USERNAME), key_func=_username_key, methods=['POST'],
+               deduct_when=_failed)
 def login():
     target = safe_next(request.values.get('next'))
     if current_user.is_authenticated and request.method == 'GET':

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,8 +10,6 @@ from . import bp
 from .names import task_title
 from .listing import query_from, query_from_url, url_of
 
-# The process a requester starts with "New order".
-ORDER_MODEL = 'order_lifecycle'
 ORDER_STARTERS = ('requester',)
 
 
@@ -80,11 +78,11 @@ def new_order():
         abort(403)
     actor = current_user.actor()
     try:
-        deployments.latest(ORDER_MODEL)
+        deployments.latest(current_app.config['ORDER_MODEL'])
     except EngineError:
         flash(_('The order process is not deployed yet. Ask an administrator to load the process models.'), 'error')
         return redirect(url_for('inbox.inbox'))
-    inst = commands.start(ORDER_MODEL, actor)
+    inst = commands.start(current_app.config['ORDER_MODEL'], actor)
     for row in open_tasks(inst.id):
         if commands.may_act(row, actor):
             return redirect(url_for('inbox.task', task_id=row.id))
