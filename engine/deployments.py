@@ -28,6 +28,15 @@ def check_key(key):
                       details=[{'field': 'key', 'message': 'not a valid slug'}])
 
 
+def validate(key, files, primary_process_id=None):
+    """The parsed bundle, as deploy would see it; raises Invalid listing every problem. Stores nothing."""
+    check_key(key)
+    if not files:
+        raise Invalid('Upload at least one file in the "files" field.', code='invalid_bundle',
+                      details=[{'file': None, 'element_id': None, 'message': 'no files'}])
+    return parse_bundle(files, primary_process_id)
+
+
 def deploy(key, files, primary_process_id=None, actor=None, message=None):
     """(version, created). Identical content returns the existing version with created False.
     Nothing is stored unless the whole bundle is valid."""

@@ -1,3 +1,5 @@
+import io
+
 from tests.support.api import shipped_bundle
 
 
@@ -20,3 +22,16 @@ def test_deploy_and_start_the_shipped_lifecycle(api):
     assert inst.status == 201, inst
     assert [t['title'] for t in inst.json['ready_tasks']] == ['Order intake']
     assert inst.json['ready_tasks'][0]['groups'] == ['requester']
+
+
+def test_validate_checks_without_storing(api):
+    ok = api.client.post('/api/v1/process-models/validate', headers={'Authorization': f'Bearer {api.token}'},
+                         data={'key': 'order_lifecycle', 'files': [(io.BytesIO(c), n)
+                                                                   for n, c in shipped_bundle().items()]},
+                         content_type='multipart/form-data')
+    assert ok.status_code == 200 and ok.get_json()['primary_process_id'] == 'order_lifecycle'
+    bad = api.client.post('/api/v1/process-models/validate', headers={'Authorization': f'Bearer {api.token}'},
+                          data={'key': 'broken', 'files': [(io.BytesIO(b'<definitions'), 'x.bpmn')]},
+                          content_type='multipart/form-data')
+    assert bad.status_code == 422 and bad.get_json()['error']['details'][0]['file'] == 'x.bpmn'
+    assert api.get('/process-models').json == []

@@ -13,11 +13,7 @@ def deployed_view(version):
             'executable': version.executable}
 
 
-@bp.post('/process-models')
-@doc('Deploy a bundle as a new immutable version', multipart=DeployForm, response=Deployed, status=201,
-     errors=(400, 401, 413, 422))
-def deploy_model():
-    """Identical content deploys nothing new and answers 200 with the existing version."""
+def _uploaded_bundle():
     if not request.mimetype.startswith('multipart/'):
         raise EngineError('Send the bundle as multipart/form-data with a "key" field and one or more "files".',
                           code='multipart_required', status=400)
@@ -29,6 +25,26 @@ def deploy_model():
         if name in files:
             raise EngineError(f'The file "{name}" is in the upload twice.', code='duplicate_file', status=422)
         files[name] = upload.read()
+    return form, files
+
+
+@bp.post('/process-models/validate')
+@doc('Check a bundle as a deploy would, storing nothing: 200 with what it holds, or 422 listing each '
+     'problem', multipart=DeployForm, response=Deployed, errors=(400, 413, 422))
+def validate_model():
+    form, files = _uploaded_bundle()
+    bundle = deployments.validate(form['key'], files, form.get('primary_process_id'))
+    return Deployed().dump({'key': form['key'], 'version': None, 'process_ids': bundle.process_ids,
+                            'collaborations': bundle.collaboration_ids,
+                            'primary_process_id': bundle.primary_process_id, 'executable': bundle.executable})
+
+
+@bp.post('/process-models')
+@doc('Deploy a bundle as a new immutable version', multipart=DeployForm, response=Deployed, status=201,
+     errors=(400, 401, 413, 422))
+def deploy_model():
+    """Identical content deploys nothing new and answers 200 with the existing version."""
+    form, files = _uploaded_bundle()
     version, created = deployments.deploy(form['key'], files, form.get('primary_process_id'),
                                           actor=g.actor.username, message=form.get('message'))
     return Deployed().dump(deployed_view(version)), 201 if created else 200
