@@ -5,15 +5,13 @@ from sqlalchemy import func, select
 
 from engine.db import db
 from . import queries, sheets
-from .models import Order, OrderItem, OrderMilestone
+from .models import OrderItem, OrderMilestone
 
 MAX_ROWS = 100_000
 
 
 def _max_position(model, flt):
-    query, _ = queries.filtered(flt)
-    ids = query.with_only_columns(Order.id).order_by(None).subquery()
-    highest = select(func.max(model.position)).where(model.order_id.in_(select(ids.c.id)))
+    highest = select(func.max(model.position)).where(model.order_id.in_(queries.matching_ids(flt)))
     return db.session.execute(highest).scalar() or 0
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine import commands
 from engine.db import db
 from engine.models import ProcessInstance, utcnow
-from . import numbering, search
+from . import numbering, projection, search
 from .models import IdempotencyKey, Order, OrderItem, OrderMilestone
 from .stages import LIFECYCLE
 
@@ -110,6 +110,7 @@ class PendingOrder:
             'instance_id': instance.id, 'revision': 1, 'source': self.source, 'created_at': now,
             'created_by': self.actor.username, 'updated_at': now,
         }
+        row.update(projection.derive(session.connection(), instance.id, instance.status, instance.data))
         text_value = self.search_text()
         statement = insert(Order.__table__).returning(Order.__table__.c.id)
         vector = search.vector(session, text_value)
@@ -137,6 +138,7 @@ def _note_instance(session, flush_context, instances):
             if pending.instance is not None:  # the engine rolled back and keeps the instance in error
                 pending.needs_prepare = True
             pending.instance = obj
+            projection.skip(session, obj)  # its order is written at commit, with its stage
 
 
 @event.listens_for(Session, 'before_commit')
@@ -147,6 +149,7 @@ def _write_order(session):
     if pending.needs_prepare:
         pending.prepare(session)
     pending.write(session, pending.instance)
+    projection.unskip(session, pending.instance)
 
 
 def start(pending):
@@ -159,6 +162,8 @@ def start(pending):
         inst = commands.start(LIFECYCLE, pending.actor, data=pending.process_data())
     finally:
         session.info.pop(_PENDING, None)
+        if pending.instance is not None:
+            projection.unskip(session, pending.instance)
     if pending.written_for is None or pending.order_id is None:
         raise RuntimeError(f'order {pending.number}: the lifecycle started without writing the order')
     return pending.order_id, inst

@@ -1,5 +1,4 @@
-"""Tables of the order domain. Stage and status are not stored: they are derived from the order's
-lifecycle instance when orders are read (see stages.py)."""
+"""Tables of the order domain."""
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
@@ -44,6 +43,8 @@ class Order(db.Model):
     __tablename__ = 'eng_order'
     __table_args__ = (
         Index('ix_eng_order_customer_created', 'customer_id', 'created_at'),
+        Index('ix_eng_order_stage_created', 'stage', 'created_at'),
+        Index('ix_eng_order_status_created', 'status', 'created_at'),
         Index('ix_eng_order_search_vector', 'search_vector', postgresql_using='gin'),
         CheckConstraint('amount >= 0', name='amount_not_negative'),
         # SQLite: ids are never reused, so a row left in order_fts can never point at a new order.
@@ -77,6 +78,13 @@ class Order(db.Model):
     actual_end = db.Column(db.Date)
     # Every order has its lifecycle instance: both are written in one transaction.
     instance_id = db.Column(db.Integer, db.ForeignKey('process_instance.id'), nullable=False, unique=True)
+    # Derived from the instance in every transaction that changes it (projection.py), never set by hand:
+    # the stage (its ready task, else its latest), the status, the earliest due time of its ready
+    # tasks, and the lifecycle's `total_actual_cost`.
+    stage = db.Column(db.String(20), nullable=False, default='intake', server_default='intake')
+    status = db.Column(db.String(10), nullable=False, default='open', server_default='open')
+    next_due_at = db.Column(UTCDateTime, index=True)
+    process_actual_cost = db.Column(MONEY)
     revision = db.Column(db.Integer, nullable=False, default=1)
     source = db.Column(db.String(10), nullable=False, default='api')  # api, import, web
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)

@@ -1,9 +1,10 @@
 """Reading orders: the filtered, sorted, paged list (also what export writes) and one order with
 its items, milestones, current tasks and risk flags."""
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 
 from engine.db import db
 from engine.errors import Invalid
@@ -45,21 +46,27 @@ class OrderFilter:
                    cost_overrun=args.get('cost_overrun'), sort=args.get('sort') or '-created_at')
 
 
-def _conditions(flt, stage_col, status_col, overdue_col, overrun_col):
-    session = db.session
-    conds = []
+def _check_choices(flt):
     for name, values, allowed in (('stage', flt.stage, stages.STAGES), ('status', flt.status, stages.STATUSES)):
         bad = [v for v in values if v not in allowed]
         if bad:
             raise Invalid(f'Unknown {name} {", ".join(bad)}; choose from {", ".join(allowed)}.',
                           code='invalid_request', details=[{'path': name, 'message': f'not one of {allowed}'}])
+
+
+def _conditions(flt):
+    """WHERE clauses on eng_order (and customer when `customer` is given), each answerable over the
+    whole table with an index or a (semi-)join, and whether the customer table is needed."""
+    _check_choices(flt)
+    conds, needs_customer = [], False
     if flt.stage:
-        conds.append(stage_col.in_(flt.stage))
+        conds.append(Order.stage.in_(flt.stage))
     if flt.status:
-        conds.append(status_col.in_(flt.status))
+        conds.append(Order.status.in_(flt.status))
     if flt.customer:
         ref = flt.customer.strip()
         conds.append(or_(Customer.code == ref, func.lower(Customer.name) == ref.lower()))
+        needs_customer = True
     if flt.type:
         conds.append(Order.type.in_(flt.type))
     if flt.owner:
@@ -69,14 +76,14 @@ def _conditions(flt, stage_col, status_col, overdue_col, overrun_col):
     if flt.amount_max is not None:
         conds.append(Order.amount <= flt.amount_max)
     if flt.overdue is not None:
-        conds.append(overdue_col if flt.overdue else ~overdue_col)
+        conds.append(stages.overdue_expr() if flt.overdue else ~stages.overdue_expr())
     if flt.cost_overrun is not None:
-        conds.append(overrun_col if flt.cost_overrun else ~overrun_col)
+        conds.append(stages.overrun_expr() if flt.cost_overrun else ~stages.overrun_expr())
     if flt.q and flt.q.strip():
-        match = search.condition(session, flt.q)
+        match = search.condition(db.session, flt.q)
         if match is not None:
             conds.append(match)
-    return conds
+    return conds, needs_customer
 
 
 def _order_by(sort):
@@ -86,21 +93,49 @@ def _order_by(sort):
     if column is None:
         raise Invalid(f'Cannot sort by "{name}"; choose from {", ".join(sorted(SORTS))} (prefix - for descending).',
                       code='invalid_request', details=[{'path': 'sort', 'message': 'unknown sort key'}])
-    return [column.desc() if descending else column.asc(), Order.id.desc() if descending else Order.id.asc()]
+    return column, descending
 
 
-def filtered(flt):
-    stage_col, status_col = stages.stage_expr(), stages.status_expr()
-    overdue_col, overrun_col = stages.overdue_expr(), stages.overrun_expr()
-    conds = _conditions(flt, stage_col, status_col, overdue_col, overrun_col)
-    columns = (Order, Customer.code, Customer.name, ProcessInstance.status.label('instance_status'),
-               stage_col.label('stage'), status_col.label('status'), overdue_col.label('overdue'),
-               overrun_col.label('cost_overrun'), stages.actual_cost_expr().label('actual'))
-    query = (select(*columns).join(Customer, Customer.id == Order.customer_id)
-             .join(ProcessInstance, ProcessInstance.id == Order.instance_id).where(*conds))
-    count = (select(func.count()).select_from(Order).join(Customer, Customer.id == Order.customer_id)
-             .join(ProcessInstance, ProcessInstance.id == Order.instance_id).where(*conds))
-    return query, count
+def _sorted(query, column, descending):
+    return query.order_by(column.desc() if descending else column.asc(),
+                          Order.id.desc() if descending else Order.id.asc())
+
+
+def matching_ids(flt):
+    """SELECT eng_order.id of the orders the filter matches (unsorted)."""
+    conds, needs_customer = _conditions(flt)
+    query = select(Order.id)
+    if needs_customer:
+        query = query.join(Customer, Customer.id == Order.customer_id)
+    return query.where(*conds)
+
+
+def _columns():
+    return (Order, Customer.code, Customer.name, ProcessInstance.status.label('instance_status'),
+            stages.overdue_expr().label('overdue'), stages.overrun_expr().label('cost_overrun'),
+            stages.actual_cost_expr().label('actual'))
+
+
+def _rows(flt, limit=None, offset=0):
+    """The page: ids filtered, sorted and cut first, then the derived columns for those rows only."""
+    column, descending = _order_by(flt.sort)
+    conds, needs_customer = _conditions(flt)
+    ids = select(Order.id.label('order_id'), column.label('sort_key'))
+    if needs_customer or column is Customer.name:
+        ids = ids.join(Customer, Customer.id == Order.customer_id)
+    ids = _sorted(ids.where(*conds), column, descending)
+    if limit is not None:
+        ids = ids.limit(limit).offset(offset)
+    page = ids.subquery()
+    query = (select(*_columns()).join(page, page.c.order_id == Order.id)
+             .join(Customer, Customer.id == Order.customer_id)
+             .join(ProcessInstance, ProcessInstance.id == Order.instance_id))
+    key = page.c.sort_key
+    return query.order_by(key.desc() if descending else key.asc(), Order.id.desc() if descending else Order.id.asc())
+
+
+def count_orders(flt):
+    return db.session.execute(select(func.count()).select_from(matching_ids(flt).subquery())).scalar()
 
 
 def _number(value):
@@ -121,19 +156,33 @@ def row_view(row):
         'actual_cost': _number(row.actual), 'description': order.description,
         'requested_date': order.requested_date, 'planned_start': order.planned_start,
         'planned_end': order.planned_end, 'actual_start': order.actual_start, 'actual_end': order.actual_end,
-        'stage': row.stage, 'status': row.status, 'instance_id': order.instance_id,
+        'stage': order.stage, 'status': order.status, 'instance_id': order.instance_id,
         'instance_status': row.instance_status, 'revision': order.revision, 'source': order.source,
         'created_at': order.created_at, 'created_by': order.created_by, 'updated_at': order.updated_at,
-        'overdue': bool(row.overdue), 'cost_overrun': bool(row.cost_overrun),
+        'overdue': bool(row.overdue), 'cost_overrun': bool(row.cost_overrun), 'next_due_at': order.next_due_at,
         'flags': [f for f in ('overdue', 'cost_overrun') if getattr(row, f)],
     }
 
 
+@contextmanager
+def _full_text_plans(flt):
+    """PostgreSQL prices `@@` so low that it scans the whole table rather than the GIN index even
+    for a word in 8% of 100,000 orders (110 ms instead of 10 ms): while a search runs, it may
+    not plan sequential scans."""
+    if not (flt.q and flt.q.strip()) or not search.is_postgres(db.session):
+        yield
+        return
+    db.session.execute(text('SET LOCAL enable_seqscan = off'))
+    try:
+        yield
+    finally:
+        db.session.execute(text('SET LOCAL enable_seqscan = on'))
+
+
 def list_orders(flt, page=1, per_page=50):
-    query, count = filtered(flt)
-    total = db.session.execute(count).scalar()
-    rows = db.session.execute(query.order_by(*_order_by(flt.sort)).offset((page - 1) * per_page)
-                              .limit(per_page)).all()
+    with _full_text_plans(flt):
+        total = count_orders(flt)
+        rows = db.session.execute(_rows(flt, per_page, (page - 1) * per_page)).all()
     return [row_view(r) for r in rows], total
 
 
@@ -152,8 +201,7 @@ def milestone_view(m):
 
 def iter_orders(flt, limit, chunk=1000):
     """Every order the filter matches (at most limit), with line items and milestones, read in chunks."""
-    query, _ = filtered(flt)
-    query = query.order_by(*_order_by(flt.sort)).limit(limit).execution_options(yield_per=chunk)
+    query = _rows(flt, limit).execution_options(yield_per=chunk)
     for part in db.session.execute(query).partitions():
         ids = [r.Order.id for r in part]
         items, milestones = _children(OrderItem, ids), _children(OrderMilestone, ids)
@@ -172,8 +220,9 @@ def item_view(item):
 
 def order_view(number):
     """One order with everything the order page and an integrator ask: None when unknown."""
-    query, _ = filtered(OrderFilter())
-    row = db.session.execute(query.where(Order.number == number)).first()
+    row = db.session.execute(select(*_columns()).join(Customer, Customer.id == Order.customer_id)
+                             .join(ProcessInstance, ProcessInstance.id == Order.instance_id)
+                             .where(Order.number == number)).first()
     if row is None:
         return None
     order = row.Order

@@ -66,8 +66,7 @@ def write_fts(session, order_id, text_value):
     """SQLite: (re)write the order's FTS5 row, in the caller's transaction."""
     if is_postgres(session):
         return
-    session.execute(text('DELETE FROM order_fts WHERE rowid = :id'), {'id': order_id})
-    session.execute(text('INSERT INTO order_fts (rowid, body) VALUES (:id, :body)'),
+    session.execute(text('INSERT OR REPLACE INTO order_fts (rowid, body) VALUES (:id, :body)'),
                     {'id': order_id, 'body': text_value})
 
 

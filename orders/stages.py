@@ -1,13 +1,12 @@
-"""Stage, status and risk flags of an order, derived when orders are read from its lifecycle
-instance: the instance's status and its ready (else latest) human task, the due times of ready
-tasks, the order's milestones, and its budget against the actual cost. Nothing here is stored,
-so it can never drift from the process."""
+"""Stages and statuses of an order (projection.py derives them from its lifecycle instance), and
+its risk flags, computed when orders are read: overdue (a ready task past its due time, or a
+milestone past its planned end) and cost overrun (actual cost over budget by more than
+ORDER_OVERRUN_PERCENT)."""
 from datetime import date
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, or_, select
 
-from engine.models import HumanTask, ProcessInstance, utcnow
+from engine.models import utcnow
 from . import settings
 from .models import Order, OrderMilestone
 
@@ -38,58 +37,31 @@ TITLE_STAGES = {
     'Prepare contract': 'contract', 'Plan milestones': 'execution', 'Milestone check-in': 'execution',
     'Customer acceptance': 'acceptance', 'Rectify defects': 'acceptance', 'Settlement': 'settlement',
 }
-OPEN_INSTANCE = ('running', 'waiting', 'error')
+OPEN_STATUSES = ('open', 'error')
 
 
 def stage_of_task(name, title):
     return TASK_STAGES.get(name) or TITLE_STAGES.get(title)
 
 
-def _withdrawn():
-    return ProcessInstance.data['approval_status'].as_string() == 'withdrawn'
-
-
-def _task_stage():
-    """Stage of the instance's ready human task, else of its latest one."""
-    task = aliased(HumanTask)
-    by_task = case(TASK_STAGES, value=task.name, else_=case(TITLE_STAGES, value=task.title))
-    return (select(by_task).where(task.instance_id == Order.instance_id)
-            .order_by(case((task.state == 'ready', 0), else_=1), task.created_at.desc())
-            .limit(1).correlate(Order).scalar_subquery())
-
-
-def stage_expr():
-    finished = ProcessInstance.status == 'completed'
-    return case((ProcessInstance.status == 'terminated', literal('cancelled')),
-                (and_(finished, _withdrawn()), literal('cancelled')),
-                (finished, literal('closed')),
-                else_=func.coalesce(_task_stage(), literal('intake')))
-
-
-def status_expr():
-    finished = ProcessInstance.status == 'completed'
-    return case((ProcessInstance.status == 'terminated', literal('cancelled')),
-                (and_(finished, _withdrawn()), literal('cancelled')),
-                (finished, literal('closed')),
-                (ProcessInstance.status == 'error', literal('error')),
-                else_=literal('open'))
+def _late_milestones(today):
+    return select(OrderMilestone.order_id).where(OrderMilestone.actual_end.is_(None),
+                                                 OrderMilestone.planned_end < today)
 
 
 def overdue_expr(now=None, today=None):
     """An open order with a ready task (an approval, a check-in) past its due time, or a
-    milestone past its planned end without an actual end."""
+    milestone past its planned end without an actual end. Usable as a column and as a filter:
+    the task part reads the order's next_due_at, the milestone part is one semi-join."""
     now, today = now or utcnow(), today or date.today()
-    task_late = exists().where(HumanTask.instance_id == Order.instance_id, HumanTask.state == 'ready',
-                               HumanTask.due_at < now)
-    milestone_late = exists().where(OrderMilestone.order_id == Order.id, OrderMilestone.actual_end.is_(None),
-                                    OrderMilestone.planned_end < today)
-    return and_(ProcessInstance.status.in_(OPEN_INSTANCE), or_(task_late, milestone_late))
+    return and_(Order.status.in_(OPEN_STATUSES),
+                or_(and_(Order.next_due_at.isnot(None), Order.next_due_at < now),  # never NULL: negatable
+                    Order.id.in_(_late_milestones(today))))
 
 
 def actual_cost_expr():
     """The larger of the cost booked on the order and the lifecycle's `total_actual_cost`."""
-    from_process = ProcessInstance.data['total_actual_cost'].as_float()
-    return case((from_process > Order.actual_cost, from_process), else_=Order.actual_cost)
+    return case((Order.process_actual_cost > Order.actual_cost, Order.process_actual_cost), else_=Order.actual_cost)
 
 
 def budget_expr():

@@ -4,7 +4,7 @@ two orders, the list filters, sorts and pages, stage and status follow the lifec
 and an order and its instance are written together or not at all."""
 import os
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text, update
@@ -12,6 +12,7 @@ from sqlalchemy import text, update
 from engine.db import db
 from engine.models import HumanTask, ProcessInstance, utcnow
 from engine.sandbox import _watchdog
+from orders import stages
 from orders.models import Customer, Order, OrderCounter
 from tests.conftest import DATA
 from tests.support.api import ApiClient, Response
@@ -301,18 +302,23 @@ def test_unknown_order_answers_404(orders_api):
 
 # -- stage, status and risk flags ----------------------------------------------------------------------
 
-def test_stage_follows_the_lifecycle(orders_api):
-    api = orders_api
-    make_customer(api, 'Suzhou Water Works', code='SWW')
-    order = create_order(api, 'SWW')
+def to_approval(api, order):
+    """Complete intake and quotation: the project manager's approval is ready, due in 2 days."""
     iid = order['instance_id']
     data = api.instance(iid)['data']
     intake = {k: data[k] for k in ('title', 'customer', 'order_type', 'urgency', 'amount', 'line_items')}
     intake.update(description='Two pumps', requested_date='2027-03-31')
     assert api.complete(api.ready_task(iid, 'Order intake')['id'], intake).status == 200
-    assert api.get(f'/orders/{order["number"]}').json['stage'] == 'quotation'
-    quotation = {'quoted_amount': 460000, 'validity_days': 30, 'quotation_notes': 'ok'}
+    quotation = {'quoted_amount': data['amount'], 'validity_days': 30, 'quotation_notes': 'ok'}
     assert api.complete(api.ready_task(iid, 'Prepare quotation')['id'], quotation).status == 200
+
+
+def test_stage_follows_the_lifecycle(orders_api):
+    api = orders_api
+    make_customer(api, 'Suzhou Water Works', code='SWW')
+    order = create_order(api, 'SWW')
+    iid = order['instance_id']
+    to_approval(api, order)
     view = api.get(f'/orders/{order["number"]}').json
     assert view['stage'] == 'approval' and [t['title'] for t in view['tasks']] == ['Project manager approval']
     assert numbers(api.get('/orders?stage=approval')) == [order['number']]
@@ -322,21 +328,44 @@ def test_stage_follows_the_lifecycle(orders_api):
     assert numbers(api.get('/orders?status=cancelled')) == [order['number']]
 
 
-def test_overdue_when_a_ready_task_or_a_milestone_is_past_due(orders_api):
+def test_stage_and_status_of_finished_and_idle_instances(orders_api):
+    """Any change to the instance saved through the session updates its order, in that transaction."""
     api = orders_api
     make_customer(api, 'Suzhou Water Works', code='SWW')
-    late_task = create_order(api, 'SWW', title='Late approval')
+    done, withdrawn, idle = (create_order(api, 'SWW', title=t) for t in ('Done', 'Withdrawn', 'Idle'))
+    for order, status, data in ((done, 'completed', {'approval_status': 'approved'}),
+                                (withdrawn, 'completed', {'approval_status': 'withdrawn'})):
+        inst = db.session.get(ProcessInstance, order['instance_id'])
+        inst.status, inst.data = status, {**inst.data, **data}
+    db.session.execute(update(HumanTask).where(HumanTask.instance_id == idle['instance_id'])
+                       .values(state='completed'))  # e.g. a service task runs: no ready task
+    db.session.get(ProcessInstance, idle['instance_id']).status = 'running'
+    db.session.commit()
+    got = {o['title']: (o['stage'], o['status']) for o in api.get('/orders').json['items']}
+    assert got == {'Done': ('closed', 'closed'), 'Withdrawn': ('cancelled', 'cancelled'), 'Idle': ('intake', 'open')}
+    assert numbers(api.get('/orders?stage=closed')) == [done['number']]
+    assert numbers(api.get('/orders?status=cancelled')) == [withdrawn['number']]
+    assert numbers(api.get('/orders?stage=intake')) == [idle['number']]
+
+
+def test_overdue_when_a_ready_task_or_a_milestone_is_past_due(orders_api, monkeypatch):
+    api = orders_api
+    make_customer(api, 'Suzhou Water Works', code='SWW')
+    approval = create_order(api, 'SWW', title='Waits for approval')
     late_milestone = create_order(api, 'SWW', title='Late milestone',
                                   milestones=[{'name': 'Design frozen', 'planned_end': '2020-01-31'}])
     on_time = create_order(api, 'SWW', title='On time', milestones=[{'name': 'Later', 'planned_end': '2099-01-01'}])
-    db.session.execute(update(HumanTask).where(HumanTask.instance_id == late_task['instance_id'])
-                       .values(due_at=utcnow() - timedelta(hours=1)))
-    db.session.execute(update(HumanTask).where(HumanTask.instance_id == on_time['instance_id'])
-                       .values(due_at=utcnow() + timedelta(days=1)))
-    db.session.commit()
-    assert numbers(api.get('/orders?overdue=true')) == [late_milestone['number'], late_task['number']]
+    to_approval(api, approval)
+    view = api.get(f'/orders/{approval["number"]}').json
+    due = datetime.fromisoformat(view['next_due_at'])
+    assert view['tasks'][0]['title'] == 'Project manager approval' and view['tasks'][0]['due_at'] == view['next_due_at']
+    assert timedelta(days=1, hours=23) < due - utcnow() <= timedelta(days=2)
+    assert numbers(api.get('/orders?overdue=true')) == [late_milestone['number']]
+    real_now = utcnow()
+    monkeypatch.setattr(stages, 'utcnow', lambda: real_now + timedelta(days=3))  # the approval SLA has passed
+    assert numbers(api.get('/orders?overdue=true')) == [late_milestone['number'], approval['number']]
     assert numbers(api.get('/orders?overdue=false')) == [on_time['number']]
-    view = api.get(f'/orders/{late_task["number"]}').json
+    view = api.get(f'/orders/{approval["number"]}').json
     assert view['overdue'] is True and view['flags'] == ['overdue']
 
 

@@ -74,6 +74,7 @@ class OrderSummary(Schema):
     created_at = fields.DateTime()
     created_by = fields.String(allow_none=True)
     updated_at = fields.DateTime()
+    next_due_at = fields.DateTime(allow_none=True, metadata={'description': 'earliest due time of its ready tasks'})
     overdue = fields.Boolean(metadata={'description': 'a ready task or a milestone is past due'})
     cost_overrun = fields.Boolean(metadata={'description': 'actual cost over budget by more than '
                                                            'ORDER_OVERRUN_PERCENT'})
