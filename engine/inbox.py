@@ -5,6 +5,7 @@ audit_event); workflow state is never loaded."""
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Index, and_, case, func, or_, select, text
 
 from .db import db, is_sqlite
@@ -206,31 +207,33 @@ def diagram_file(inst, name):
 
 
 def diagram_marks(inst):
-    """What the diagram should mark, as BPMN element ids and, where a table keeps only a name,
-    element names: {'done', 'current', 'waiting', 'incident': {'ids': [...], 'names': [...]}}.
-    Completed human tasks come from human_task, other completed steps from audit events (service
-    tasks by name); script tasks, gateways and events that left no event are not known here."""
-    done_ids, current_ids = set(), set()
-    for name, state in db.session.execute(select(HumanTask.name, HumanTask.state)
-                                          .where(HumanTask.instance_id == inst.id)):
-        (current_ids if state == 'ready' else done_ids if state == 'completed' else set()).add(name)
-    done_names = set()
-    for kind, task_name, detail in db.session.execute(
-            select(AuditEvent.kind, AuditEvent.task_name, AuditEvent.detail)
-            .where(AuditEvent.instance_id == inst.id,
-                   AuditEvent.kind.in_(('task_completed', 'service_completed', 'timer_fired')))):
-        if kind == 'task_completed' and isinstance(detail, dict) and detail.get('task'):
-            done_ids.add(detail['task'])
-        elif task_name:
-            done_names.add(task_name)
-    waiting = set(db.session.execute(select(ArmedTimer.name).where(ArmedTimer.instance_id == inst.id)).scalars())
-    failed = set(db.session.execute(select(Incident.task_name).where(Incident.instance_id == inst.id,
-                                                                     Incident.resolved_at.is_(None),
-                                                                     Incident.task_name.isnot(None))).scalars())
-    return {'done': {'ids': sorted(done_ids - current_ids), 'names': sorted(done_names)},
-            'current': {'ids': sorted(current_ids), 'names': []},
-            'waiting': {'ids': sorted(waiting), 'names': sorted(waiting)},
-            'incident': {'ids': [], 'names': sorted(failed)}}
+    """What the diagram marks, as BPMN element ids read from the instance's saved state:
+    {'done', 'current', 'waiting', 'incident': {'ids': [...], 'names': []}} (steps of called and
+    embedded processes included, since one page shows whichever file holds them)."""
+    from .commands import _load, find_task  # the read-only half of the command path
+    wf = _load(inst)
+    done, current, waiting = set(), set(), set()
+    for workflow in (wf, *wf.subprocesses.values()):
+        for task in workflow.tasks.values():
+            bpmn_id = getattr(task.task_spec, 'bpmn_id', None)
+            if not bpmn_id:
+                continue
+            if task.state in (TaskState.READY, TaskState.STARTED):
+                current.add(bpmn_id)
+            elif task.state == TaskState.WAITING:
+                waiting.add(bpmn_id)
+            elif task.state == TaskState.COMPLETED:
+                done.add(bpmn_id)
+    failed = set()
+    for task_id in db.session.execute(select(Incident.task_id).where(
+            Incident.instance_id == inst.id, Incident.resolved_at.is_(None), Incident.task_id.isnot(None))).scalars():
+        task = find_task(wf, task_id)
+        if task is not None and getattr(task.task_spec, 'bpmn_id', None):
+            failed.add(task.task_spec.bpmn_id)
+    return {'done': {'ids': sorted(done - current - waiting), 'names': []},
+            'current': {'ids': sorted(current), 'names': []},
+            'waiting': {'ids': sorted(waiting), 'names': []},
+            'incident': {'ids': sorted(failed), 'names': []}}
 
 
 # -- operators' list ------------------------------------------------------------------------
