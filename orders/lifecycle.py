@@ -92,7 +92,7 @@ class PendingOrder:
             numbering.claim(session, self.series, self.seq)
         if self.idempotency is not None:
             key, request_hash = self.idempotency
-            session.execute(insert(IdempotencyKey), [{
+            session.connection().execute(insert(IdempotencyKey.__table__), [{
                 'username': self.actor.username, 'key': key, 'request_hash': request_hash,
                 'order_number': self.number, 'created_at': utcnow()}])
         self.needs_prepare = False
@@ -110,21 +110,22 @@ class PendingOrder:
             'instance_id': instance.id, 'revision': 1, 'source': self.source, 'created_at': now,
             'created_by': self.actor.username, 'updated_at': now,
         }
-        row.update(projection.derive(session.connection(), instance.id, instance.status, instance.data))
+        conn = session.connection()  # Core statements: a fraction of the ORM's cost per row
+        row.update(projection.derive(conn, instance.id, instance.status, instance.data))
         text_value = self.search_text()
         statement = insert(Order.__table__).returning(Order.__table__.c.id)
         vector = search.vector(session, text_value)
         if vector is not None:
             statement = statement.values(search_vector=vector)
-        self.order_id = session.execute(statement, row).scalar_one()
-        session.execute(insert(OrderItem.__table__), [
+        self.order_id = conn.execute(statement, row).scalar_one()
+        conn.execute(insert(OrderItem.__table__), [
             {'order_id': self.order_id, 'position': n, 'description': i['description'], 'quantity': i['quantity'],
              'unit': i['unit'], 'unit_price': i['unit_price']} for n, i in enumerate(v['line_items'], 1)])
         if v.get('milestones'):
-            session.execute(insert(OrderMilestone.__table__), [
+            conn.execute(insert(OrderMilestone.__table__), [
                 {'order_id': self.order_id, 'position': n, 'name': m['name'], 'planned_start': m.get('planned_start'),
                  'planned_end': m['planned_end']} for n, m in enumerate(v['milestones'], 1)])
-        search.write_fts(session, self.order_id, text_value)
+        search.write_fts(conn, self.order_id, text_value)
         self.written_for = instance
 
 

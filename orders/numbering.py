@@ -25,17 +25,17 @@ def render(fmt, year, seq):
 
 
 def _ensure_row(session, series):
-    insert = pg_insert if session.get_bind().dialect.name == 'postgresql' else sqlite_insert
-    session.execute(insert(_counter).values(series=series, value=0).on_conflict_do_nothing())
+    insert = pg_insert if session.connection().dialect.name == 'postgresql' else sqlite_insert
+    session.connection().execute(insert(_counter).values(series=series, value=0).on_conflict_do_nothing())
 
 
 def next_value(session, series):
     bump = update(_counter).where(_counter.c.series == series).values(value=_counter.c.value + 1) \
         .returning(_counter.c.value)
-    value = session.execute(bump).scalar()
+    value = session.connection().execute(bump).scalar()
     if value is None:  # first number of the series: create its row, then count as usual
         _ensure_row(session, series)
-        value = session.execute(bump).scalar()
+        value = session.connection().execute(bump).scalar()
     return value
 
 
@@ -51,7 +51,8 @@ def allocate(session, today=None):
 def claim(session, series, seq):
     """Take a number given out before a rollback again: the counter moves up to it if needed."""
     _ensure_row(session, series)
-    session.execute(update(_counter).where(_counter.c.series == series, _counter.c.value < seq).values(value=seq))
+    session.connection().execute(update(_counter).where(_counter.c.series == series, _counter.c.value < seq)
+                                 .values(value=seq))
 
 
 def current(session, series):

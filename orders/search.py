@@ -54,7 +54,9 @@ def _tsquery_expression(phrases):
 
 
 def is_postgres(session):
-    return session.get_bind().dialect.name == 'postgresql'
+    """session: a Session or a Connection."""
+    bind = session if hasattr(session, 'dialect') else session.get_bind()
+    return bind.dialect.name == 'postgresql'
 
 
 def vector(session, text_value):
@@ -63,7 +65,7 @@ def vector(session, text_value):
 
 
 def write_fts(session, order_id, text_value):
-    """SQLite: (re)write the order's FTS5 row, in the caller's transaction."""
+    """SQLite: (re)write the order's FTS5 row, in the caller's transaction (session or connection)."""
     if is_postgres(session):
         return
     session.execute(text('INSERT OR REPLACE INTO order_fts (rowid, body) VALUES (:id, :body)'),

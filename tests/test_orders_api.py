@@ -70,6 +70,7 @@ def test_numbers_follow_the_configured_format(orders_api, app, monkeypatch):
     second = create_order(orders_api, 'NPL')['number']
     year = utcnow().year
     assert (first, second) == (f'WO/{year}/000001', f'WO/{year}/000002')
+    assert orders_api.get(f'/orders/{second}').json['number'] == second
 
 
 def test_amount_defaults_to_the_sum_of_the_line_items_and_decimals_are_kept(orders_api):

@@ -175,6 +175,13 @@ def test_files_that_cannot_be_read_answer_422(customers, content, name, fragment
     assert counts() == (0, 0)
 
 
+def test_an_import_over_the_size_limit_answers_413(customers, app, monkeypatch):
+    monkeypatch.setitem(app.config, 'ORDER_IMPORT_MAX_BYTES', 1000)
+    r = upload(customers, csv_bytes([good_row(n) for n in range(50)]), 'orders.csv')
+    assert r.status == 413, r
+    assert counts() == (0, 0)
+
+
 def test_import_needs_a_multipart_file(customers):
     assert customers.post('/orders/import', {}).status == 400
     raw = customers.client.post('/api/v1/orders/import', data={'other': 'x'}, content_type='multipart/form-data',

@@ -105,7 +105,7 @@ def import_orders():
     return ImportReport().dump(report)
 
 
-@bp.get('/orders/<number>')
+@bp.get('/orders/<path:number>')  # path: a number format may contain "/" (WO/2026/000001)
 @doc('One order: header, line items, milestones, stage, status, current tasks and risk flags',
      response=OrderDetail, errors=(404,))
 def get_order(number):
