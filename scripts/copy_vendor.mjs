@@ -1,6 +1,7 @@
 // Copy the browser bundles and stylesheets the pages load from node_modules/ into
-// web/static/vendor/<package>/ (git-ignored). Run by `npm run vendor` (and `make npm`).
-// To ship another library, add an entry to BUNDLES.
+// web/static/vendor/<package>/ (git-ignored), and build the bundles in BUILDS from our own
+// sources with esbuild. Run by `npm run vendor` (and `make npm`).
+// To ship another library, add an entry to BUNDLES (prebuilt files) or import it from a BUILDS entry.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,17 @@ const BUNDLES = {
   ],
 };
 
+// folder under web/static/vendor/ -> {output name: entry point}. The process modeler (bpmn-js
+// Modeler with bpmn-js-properties-panel, @bpmn-io/properties-panel and EOMS's spiffworkflow
+// properties) and the form editor (CodeMirror) ship no prebuilt browser bundle that takes custom
+// providers, so they are bundled here, each with its CSS beside it.
+const BUILDS = {
+  'eoms-modeler': {
+    'bpmn-modeler': 'web/static/modeler/src/bpmn-modeler.js',
+    'form-editor': 'web/static/modeler/src/form-editor.js',
+  },
+};
+
 const versions = {};
 for (const [name, files] of Object.entries(BUNDLES)) {
   const pkgDir = join(root, 'node_modules', name);
@@ -47,5 +59,26 @@ for (const [name, files] of Object.entries(BUNDLES)) {
   }
   versions[name] = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
   console.log(`copy_vendor: ${name} ${versions[name]} -> web/static/vendor/${name}/`);
+}
+const esbuild = await import('esbuild');
+for (const [folder, entries] of Object.entries(BUILDS)) {
+  const target = join(vendor, folder);
+  rmSync(target, { recursive: true, force: true });
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: entries,
+    outdir: target,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: 'es2020',
+    jsx: 'automatic',
+    jsxImportSource: '@bpmn-io/properties-panel/preact',
+    loader: { '.svg': 'dataurl', '.woff': 'dataurl', '.woff2': 'dataurl', '.eot': 'dataurl', '.ttf': 'dataurl' },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'warning',
+  });
+  versions[folder] = 'built';
+  console.log(`copy_vendor: built ${Object.keys(entries).join(', ')} -> web/static/vendor/${folder}/`);
 }
 writeFileSync(join(vendor, 'versions.json'), JSON.stringify(versions, null, 2) + '\n');

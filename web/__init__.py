@@ -40,6 +40,8 @@ def create_app(overrides=None):
     app.register_blueprint(inbox_bp)
     from .instances_ui import bp as instances_ui_bp
     app.register_blueprint(instances_ui_bp)
+    from .modeler import bp as modeler_bp
+    app.register_blueprint(modeler_bp)
     from . import cli
     cli.register(app)
     return app

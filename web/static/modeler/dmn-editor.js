@@ -1,0 +1,50 @@
+// Decision tables in dmn-js's Modeler. Opens the first decision table (not the DRD), so a
+// threshold is one click away.
+(function () {
+  'use strict';
+  var box = document.getElementById('canvas');
+  var data = JSON.parse(document.getElementById('editor-data').textContent);
+  var content = JSON.parse(document.getElementById('editor-content').textContent);
+  var fallback = box.querySelector('.diagram-fallback');
+  // Cells are Python in SpiffWorkflow: make Python the default language, so cells open in a plain
+  // text editor rather than a FEEL one and no FEEL expressionLanguage is written.
+  var python = { label: 'Python', value: 'python' };
+  var modeler = new window.DmnJS({ container: box, common: {
+    keyboard: { bindTo: document },
+    expressionLanguages: { options: [python], defaults: { editor: 'python', inputCell: 'python', outputCell: 'python' } }
+  } });
+  var listeners = [];
+
+  var ready = modeler.importXML(content).then(function () {
+    var table = modeler.getViews().filter(function (v) { return v.type === 'decisionTable'; })[0];
+    return table ? modeler.open(table) : null;
+  }).then(function () {
+    fallback.hidden = true;
+    box.setAttribute('data-ready', 'true');
+    modeler.on('views.changed', function () { box.setAttribute('data-view', modeler.getActiveView().type); });
+    var viewer = modeler.getActiveViewer();
+    if (viewer) {
+      viewer.on('elements.changed', function () { listeners.forEach(function (fn) { fn(); }); });
+    }
+  }).catch(function (error) {
+    fallback.hidden = false;
+    fallback.textContent = box.getAttribute('data-error') + ' ' + error.message;
+  });
+
+  function highlight(ids) {
+    box.querySelectorAll('.eoms-problem').forEach(function (el) { el.classList.remove('eoms-problem'); });
+    ids.forEach(function (id) {
+      box.querySelectorAll('[data-element-id="' + CSS.escape(id) + '"], [data-row-id="' + CSS.escape(id) + '"]')
+        .forEach(function (el) { el.classList.add('eoms-problem'); });
+    });
+  }
+
+  window.EomsEditor = {
+    ready: ready,
+    modeler: modeler,
+    mayEdit: data.mayEdit,
+    getContent: function () { return modeler.saveXML({ format: true }).then(function (r) { return r.xml; }); },
+    highlight: highlight,
+    onChange: function (fn) { listeners.push(fn); }
+  };
+})();
