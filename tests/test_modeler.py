@@ -286,3 +286,17 @@ def test_a_call_activity_may_call_a_deployed_process(approval):
     with approval.app_context():
         files = [f.name for f in deployments.latest('quick_order').files]
     assert 'order_approval.bpmn' in files and 'approval_levels.dmn' in files
+
+
+def test_a_known_operator_without_its_required_parameters_is_refused(clean):
+    owner = Page(clean, 'po', ['process_owner'])
+    owner.form('/models/new', {'key': 'erp_ping'})
+    diagram = text(os.path.join(MODELER, 'invalid_gateway_and_service.bpmn')).replace(
+        '<bpmn:serviceTask id="svc" name="Call ERP">',
+        '<bpmn:serviceTask id="svc" name="Call ERP"><bpmn:extensionElements>'
+        '<spiffworkflow:serviceTaskOperator id="http.request"><spiffworkflow:parameters>'
+        '<spiffworkflow:parameter id="method" type="str" value="&quot;GET&quot;" />'
+        '</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements>')
+    status, body = owner.action('/models/erp_ping/validate', {'files': {'erp_ping.bpmn': diagram}})
+    svc = [p['message'] for p in body['problems'] if p['element_id'] == 'svc']
+    assert svc == ['Service task "Call ERP" (svc) calls "http.request" without its required parameter(s) url (str).']

@@ -132,9 +132,30 @@ def _foreign_problems(name, process):
     return problems
 
 
-def check_bundle(files):
-    """Problems in the executable processes of the bundle's diagrams (files: {name: bytes}).
-    Files that do not parse are left to the engine, which reports them."""
+SPIFF = 'http://spiffworkflow.org/bpmn/schema/1.0/core'
+
+
+def _parameter_problems(name, process, operators):
+    """Required parameters of a known operator left without a value (the worker would refuse the
+    job at run time)."""
+    problems = []
+    for task in process.iter(f'{{{BPMN}}}serviceTask'):
+        op = task.find(f'{{{BPMN}}}extensionElements/{{{SPIFF}}}serviceTaskOperator')
+        spec = operators.get(op.get('id')) if op is not None else None
+        if spec is None:
+            continue
+        given = {p.get('id'): (p.get('value') or '').strip() for p in op.iter(f'{{{SPIFF}}}parameter')}
+        missing = [f'{p["name"]} ({p["type"]})' for p in spec['params'] if p['required'] and not given.get(p['name'])]
+        if missing:
+            problems.append(problem(name, f'Service task {_label(task)} calls "{op.get("id")}" without its required '
+                                          f'parameter(s) {", ".join(missing)}.', task.get('id')))
+    return problems
+
+
+def check_bundle(files, operators=None):
+    """Problems in the executable processes of the bundle's diagrams (files: {name: bytes});
+    operators: {name: described operator} whose required parameters are checked. Files that do
+    not parse are left to the engine, which reports them."""
     problems = []
     for name, content in files.items():
         if kind_of(name) != 'bpmn' or xml_safety.unsafe_declaration(content):
@@ -146,6 +167,7 @@ def check_bundle(files):
         for process in executable_processes(tree):
             problems += _foreign_problems(name, process)
             problems += _gateway_problems(name, process)
+            problems += _parameter_problems(name, process, operators or {})
     return problems
 
 

@@ -23,7 +23,8 @@ def validate(key, files, primary_process_id=None):
     problems, bundle = [], None
     try:
         refuse_unsafe_xml(content)
-        problems = checks.check_bundle(content)
+        from .catalog import operators
+        problems = checks.check_bundle(content, {op['name']: op for op in operators()})
         bundle = deployments.validate(key, content, primary_process_id)
     except Invalid as e:
         details = e.details if isinstance(e.details, list) else []

@@ -27,6 +27,7 @@
     box.setAttribute('data-warnings', String((result.warnings || []).length));
     box.setAttribute('data-ready', 'true');
     box.setAttribute('data-ready-ms', String(Math.round(performance.now() - started)));
+    box.setAttribute('data-ready-at', String(Math.round(performance.now())));
     modeler.on('commandStack.changed', function () { listeners.forEach(function (fn) { fn(); }); });
     if (!data.mayEdit) { box.classList.add('is-read-only'); }
   }).catch(function (error) {

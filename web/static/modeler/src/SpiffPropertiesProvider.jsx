@@ -463,7 +463,6 @@ function LaneEntry(props) {
 // -- the provider --------------------------------------------------------------------------------------
 
 export default function SpiffPropertiesProvider(propertiesPanel, eomsConfig) {
-  propertiesPanel.registerProvider(LOW_PRIORITY, this);
   this.getGroups = function (element) {
     return function (groups) {
       const config = eomsConfig;
@@ -491,6 +490,7 @@ export default function SpiffPropertiesProvider(propertiesPanel, eomsConfig) {
       return groups;
     };
   };
+  propertiesPanel.registerProvider(LOW_PRIORITY, this);
 }
 
 SpiffPropertiesProvider.$inject = ['propertiesPanel', 'eomsConfig'];

@@ -16,11 +16,15 @@ const SpiffPropertiesModule = {
   spiffPropertiesProvider: ['type', SpiffPropertiesProvider]
 };
 
+// EOMS's groups start open: they hold what the engine needs.
+const OPEN_GROUPS = {};
+['eoms-lane', 'eoms-user-task', 'eoms-service-task', 'eoms-scripts', 'eoms-condition', 'eoms-timer',
+ 'eoms-message', 'eoms-call', 'eoms-decision'].forEach((id) => { OPEN_GROUPS[id] = { open: true }; });
+
 window.EomsBpmnModeler = function (canvas, panel, config) {
   return new BpmnModeler({
     container: canvas,
-    keyboard: { bindTo: document },
-    propertiesPanel: { parent: panel },
+    propertiesPanel: { parent: panel, layout: { groups: OPEN_GROUPS } },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffPropertiesModule,
                         { eomsConfig: ['value', config || {}] }],
     moddleExtensions: { spiffworkflow }

@@ -99,6 +99,7 @@ export function setOperator(element, spec, bpmnFactory, modeling) {
   const list = bpmnFactory.create('spiffworkflow:Parameters', { parameters: [] });
   list.$parent = op;
   Object.keys(spec.params || {}).forEach((name) => {
+    if (!spec.params[name].value) { return; }   // an empty optional parameter takes its default
     const p = bpmnFactory.create('spiffworkflow:Parameter', { id: name, type: spec.params[name].type || 'any',
                                                                value: spec.params[name].value || '' });
     p.$parent = list;
