@@ -48,7 +48,7 @@ class ModelVersion(db.Model):
     # Message name -> ids of the bundle's processes that a message with that name starts.
     start_messages = db.Column(db.JSON, nullable=False, default=dict)
     # Serialized process specs of the bundle, stored once and shared by every instance.
-    specs = db.Column(db.Text)
+    specs = db.deferred(db.Column(db.Text))  # tens of KB: read only when the spec cache misses
     files = db.relationship('ModelFile', backref='version', order_by='ModelFile.name', lazy='select')
 
 

@@ -130,8 +130,8 @@ def _run(code, scope):
     _watchdog.arm(time_limit.get())
     try:
         result = eval(code, scope)
-    except ScriptTimeout:
-        _watchdog.disarm()
+    except BaseException:
+        _watchdog.disarm()  # whatever the script raised, its deadline must not outlive it
         raise
     if not _watchdog.disarm():
         # The deadline passed just as the script ended: the pending exception is on its way.

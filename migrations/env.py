@@ -67,6 +67,12 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out what SQLite's FTS5 search creates (a virtual table and its shadow tables): no
+    model describes them, so autogenerate would otherwise propose dropping them."""
+    return not (type_ == 'table' and name and name.startswith('order_fts'))
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -86,6 +92,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault('include_object', include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -259,3 +259,25 @@ def test_dmn_cells_with_equality_values_need_no_operator():
 def test_dmn_cells_that_start_with_an_operator_are_compared_with_the_input():
     assert DMNEngine(None).needs_eq(SCRIPT_ENGINE, '<= 100000') is False
     assert DMNEngine(None).needs_eq(SCRIPT_ENGINE, '> 1000000') is False
+
+
+def test_a_failing_script_leaves_no_deadline_behind():
+    """A script that raises must disarm its time limit: a late ScriptTimeout would hit whatever the
+    thread runs next."""
+    import time
+    from engine.errors import ScriptError
+    from engine.sandbox import RestrictedEnvironment, time_limit
+    env = RestrictedEnvironment()
+    token = time_limit.set(0.2)
+    try:
+        for _ in range(3):
+            try:
+                env.execute('x = 1 / 0', {})
+            except ZeroDivisionError:
+                pass
+        time.sleep(0.4)  # past every deadline those scripts had
+        assert env.evaluate('1 + 1', {}) == 2
+    except ScriptError as error:
+        raise AssertionError(f'a stale deadline fired: {error}')
+    finally:
+        time_limit.reset(token)
