@@ -1,10 +1,14 @@
-"""Demo users for every role and a few orders at different stages, driven through the engine's
-own commands exactly as people would move them."""
+"""Demo users for every role, customers, and a few orders at different stages: orders are created
+through the order service (numbered, searchable) and moved by the engine's own commands exactly
+as people would move them."""
 from accounts.models import User
 from accounts.service import create_user
 from engine import commands
 from engine.commands import Actor
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask
+from orders import customers, service
+from orders.models import Customer, Order
+from orders.validation import CustomerIn, OrderIn
 
 PASSWORD = 'eoms-demo-2026'
 USERS = [
@@ -25,13 +29,20 @@ INTAKE = {
                    {'description': 'Installation and commissioning', 'quantity': 1, 'unit': 'lot',
                     'unit_price': 90000}],
 }
+CUSTOMERS = [
+    ('SZWW', '苏州水务集团 Suzhou Water Works', '91320500MA1XYZ1234'),
+    ('HZLO', 'Hangzhou Lakeside Offices', None),
+    ('JSGS', '江苏电网服务 Jiangsu Grid Services', '91320000MA2ABC5678'),
+    ('NBPL', 'Ningbo Port Logistics', None),
+    ('WXTM', 'Wuxi Textile Mill', None),
+]
 ORDERS = [
-    # title, customer, amount, how far to take it
-    ('Pump station retrofit', 'Suzhou Water Works', 460000, 'quotation'),
-    ('Office fit-out, 3rd floor', 'Hangzhou Lakeside Offices', 80000, 'pm_approval'),
-    ('Substation expansion', 'Jiangsu Grid Services', 2400000, 'finance_approval'),
-    ('Warehouse roof repair', 'Ningbo Port Logistics', 150000, 'execution'),
-    ('Boiler room upgrade', 'Wuxi Textile Mill', 95000, 'settled'),
+    # title, customer code, work type, amount, how far to take it
+    ('Pump station retrofit', 'SZWW', 'installation', 460000, 'quotation'),
+    ('Office fit-out, 3rd floor', 'HZLO', 'construction', 80000, 'pm_approval'),
+    ('Substation expansion', 'JSGS', 'construction', 2400000, 'finance_approval'),
+    ('Warehouse roof repair', 'NBPL', 'maintenance', 150000, 'execution'),
+    ('Boiler room upgrade', 'WXTM', 'installation', 95000, 'settled'),
 ]
 STAGES = ['quotation', 'pm_approval', 'finance_approval', 'execution', 'settled']
 
@@ -53,23 +64,33 @@ def _approve(iid, title, username):
     complete(iid, title, username, {'decision': 'approve', 'comment': 'Agreed.'})
 
 
-def run_order(title, customer, amount, stop):
+def _order(title, code, work_type, amount):
+    items = [{'description': item['description'], 'quantity': item['quantity'], 'unit': item['unit'],
+              'unit_price': round(item['unit_price'] * amount / 460000, 2)} for item in INTAKE['line_items']]
+    values = OrderIn().load({'title': title, 'customer': code, 'type': work_type, 'amount': amount,
+                             'description': f'{title}.', 'requested_date': INTAKE['requested_date'],
+                             'line_items': items})
+    order, _created = service.create_order(values, actor('liu.yang'), source='demo')
+    return order
+
+
+def run_order(title, code, work_type, amount, stop):
     target = STAGES.index(stop)
-    inst = commands.start('order_lifecycle', actor('liu.yang'), data={'title': title, 'customer': customer})
-    iid = inst.id
+    order = _order(title, code, work_type, amount)
+    iid, customer = order.instance_id, order.customer.name
     complete(iid, 'Order intake', 'liu.yang', {**INTAKE, 'title': title, 'customer': customer, 'amount': amount,
                                               'description': f'{title} for {customer}.'})
     if target == 0:
-        return iid
+        return order.number
     complete(iid, 'Prepare quotation', 'zhao.lei', {'quoted_amount': amount, 'validity_days': 30,
                                                     'quotation_notes': 'Prices valid for 30 days.'})
     if target == 1:
-        return iid
+        return order.number
     _approve(iid, 'Project manager approval', 'li.wei')
     if amount > 100000:
         _approve(iid, 'Department head approval', 'zhang.min')
     if target == 2:
-        return iid
+        return order.number
     if amount > 1000000:
         _approve(iid, 'Finance approval', 'wang.fang')
     complete(iid, 'Prepare contract', 'zhao.lei', {'contract_number': f'HT-2026-{iid:04d}', 'signed_date': '2026-11-02',
@@ -77,14 +98,14 @@ def run_order(title, customer, amount, stop):
     complete(iid, 'Plan milestones', 'li.wei', {'milestones': [{'name': 'Materials on site', 'planned_date': '2026-12-10'},
                                                                {'name': 'Works complete', 'planned_date': '2027-01-20'}]})
     if target == 3:
-        return iid
+        return order.number
     for cost in (amount * 0.45, amount * 0.3):
         complete(iid, 'Milestone check-in', 'sun.hao', {'actual_date': '2026-12-12', 'progress_percent': 100,
                                                         'actual_cost': round(cost, 2)})
     complete(iid, 'Customer acceptance', 'zhou.jing', {'accepted': True, 'acceptance_date': '2027-01-25'})
     complete(iid, 'Settlement', 'wang.fang', {'invoice_number': f'INV-2027-{iid:04d}', 'invoiced_amount': amount,
                                               'paid': True, 'paid_date': '2027-02-20'})
-    return iid
+    return order.number
 
 
 def load_demo():
@@ -92,10 +113,14 @@ def load_demo():
     for username, groups, name in USERS:
         if User.query.filter_by(username=username).first() is None:
             create_user(username, PASSWORD, groups, display_name=name)
-    if ProcessInstance.query.filter_by(model_key='order_lifecycle').count() == 0:
-        for title, customer, amount, stop in ORDERS:
-            iid = run_order(title, customer, amount, stop)
-            lines.append(f'demo order {iid}: {title} ({amount:,} CNY) -> {stop}')
+    for code, name, tax_number in CUSTOMERS:
+        if Customer.query.filter_by(code=code).first() is None:
+            customers.create_customer(CustomerIn().load({'code': code, 'name': name, 'tax_number': tax_number}),
+                                      actor('admin'))
+    if Order.query.count() == 0:
+        for title, code, work_type, amount, stop in ORDERS:
+            number = run_order(title, code, work_type, amount, stop)
+            lines.append(f'demo order {number}: {title} ({amount:,} CNY) -> {stop}')
     lines.append(f'Demo logins (password for all: {PASSWORD}):')
     lines += [f'  {username:<10} {", ".join(groups)}' for username, groups, _ in USERS]
     return lines
