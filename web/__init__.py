@@ -40,6 +40,8 @@ def create_app(overrides=None):
     app.register_blueprint(inbox_bp)
     from .instances_ui import bp as instances_ui_bp
     app.register_blueprint(instances_ui_bp)
+    from .orders_ui import bp as orders_ui_bp
+    app.register_blueprint(orders_ui_bp)
     from .modeler import bp as modeler_bp
     app.register_blueprint(modeler_bp)
     from . import cli

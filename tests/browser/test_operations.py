@@ -15,7 +15,7 @@ def test_admin_filters_instances_retries_an_incident_and_terminates_with_a_reaso
     broken = start_approval('Substation expansion', 'Jiangsu Grid Services', 2400000)
     commands.record_incident(broken, RuntimeError('The ERP did not answer'), Actor('worker', ()))
     page = sign_in(new_context().new_page(), 'admin')
-    page.get_by_role('link', name='Orders').click()
+    page.get_by_role('link', name='Instances').click()
     expect(page.locator('tbody tr')).to_have_count(2)
     page.get_by_label('With open incidents only').check()
     page.get_by_role('button', name='Apply').click()

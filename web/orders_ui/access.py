@@ -1,0 +1,21 @@
+"""Who sees which orders on the pages. Staff groups see every order; anyone else sees the orders
+they own or created, or whose process they take part in; the intake form is for the groups that
+take orders in."""
+from engine.inbox import may_view_instance
+
+STAFF = ('sales', 'project_manager', 'department_head', 'finance', 'executive', 'customer_service')
+INTAKE = ('requester', 'sales', 'customer_service')
+
+
+def sees_all(user):
+    return user.in_any(*STAFF)
+
+
+def may_create(user):
+    return user.in_any(*INTAKE)
+
+
+def may_view(user, view, inst):
+    if sees_all(user) or user.username in (view['owner'], view['created_by']):
+        return True
+    return inst is not None and may_view_instance(user.actor(), inst)
