@@ -53,14 +53,14 @@ def _form_page(entered, errors, status=200):
                            customers=customers.list_customers(None, 1, 500)[0]), status
 
 
-@bp.get('/orders/new')
+@bp.get('/orders/intake')
 def new_order():
     if not access.may_create(current_user):
         abort(403)
     return _form_page(intake.blank_form(), {})
 
 
-@bp.post('/orders/new')
+@bp.post('/orders/intake')
 def create_order():
     if not access.may_create(current_user):
         abort(403)
