@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Index, and_, case, func, or_, select, text
 
 from .db import db, is_sqlite
-from .models import (ArmedTimer, AuditEvent, HumanTask, Incident, ModelFile, ModelVersion, ProcessInstance,
+from .models import (AuditEvent, HumanTask, Incident, ModelFile, ModelVersion, ProcessInstance,
                      ProcessModel, TaskCandidate)
 
 TABS = ('mine', 'groups', 'all')
@@ -210,8 +210,8 @@ def diagram_marks(inst):
     """What the diagram marks, as BPMN element ids read from the instance's saved state:
     {'done', 'current', 'waiting', 'incident': {'ids': [...], 'names': []}} (steps of called and
     embedded processes included, since one page shows whichever file holds them)."""
-    from .commands import _load, find_task  # the read-only half of the command path
-    wf = _load(inst)
+    from .commands import find_task, load_workflow  # the read-only half of the command path
+    wf = load_workflow(inst)
     done, current, waiting = set(), set(), set()
     for workflow in (wf, *wf.subprocesses.values()):
         for task in workflow.tasks.values():

@@ -5,7 +5,6 @@ import contextvars
 import ctypes
 import datetime
 import operator
-import sys
 import threading
 import time
 import types

@@ -101,13 +101,13 @@ def _check_target(inst, to_version):
 
 def preview(inst, to_version):
     """{'instance_id', 'from_version', 'to_version', 'can_move', 'reasons'} without changing anything."""
-    from .commands import _load
+    from .commands import load_workflow
     target = _check_target(inst, to_version)
     if inst.status in ('completed', 'terminated'):
         reasons = [f'the instance is {inst.status}']
     else:
         new_spec, new_subs = specs_for(target.id, inst.process_id)
-        reasons, _ = plan(_load(inst), new_spec, new_subs)
+        reasons, _ = plan(load_workflow(inst), new_spec, new_subs)
     return {'instance_id': inst.id, 'from_version': inst.version, 'to_version': target.version,
             'can_move': not reasons, 'reasons': reasons}
 
