@@ -253,3 +253,76 @@ def test_the_form_editor_previews_with_the_task_page_fields(editors, new_context
     page.evaluate("window.EomsEditor.setContent('{\"type\": ')")
     expect(page.locator('#json-error')).to_be_visible()
     screenshot(page, 'modeler-form.png')
+
+
+def _select(page, element_id):
+    page.evaluate('id => window.EomsEditor.select(id)', element_id)
+    expect(page.locator('#bio-properties-panel-id')).to_have_value(element_id)
+
+
+def _type(page, entry, value):
+    field = page.locator(f'#bio-properties-panel-{entry}')
+    field.fill(value)
+    field.press('Tab')
+
+
+def test_the_properties_panel_shows_and_changes_what_the_engine_reads(editors, new_context, db_session):
+    deployments.deploy('await_contract', {'await_contract.bpmn': open(os.path.join(MODELER, 'await_contract.bpmn'),
+                                                                      'rb').read()}, actor='tests')
+    page = sign_in(new_context(viewport={'width': 1400, 'height': 950}).new_page(), 'po.lin')
+    page.goto('/models/order_approval/edit/order_approval.bpmn')
+    expect(page.locator('#canvas[data-ready=true][data-choices=true]')).to_be_visible()
+    _select(page, 'pm_approval')
+    expect(page.locator('#bio-properties-panel-formJsonSchemaFilename')).to_have_value('approval_decision.json')
+    expect(page.locator('#bio-properties-panel-formUiSchemaFilename')).to_have_value('approval_decision.uischema.json')
+    expect(page.locator('#bio-properties-panel-instructionsForEndUser')).to_have_value(re.compile(r'### \{\{ title \}\}'))
+    _type(page, 'instructionsForEndUser', 'Check **{{ customer }}** and approve.')
+    _select(page, 'pm_sla_expired')
+    expect(page.locator('#bio-properties-panel-timerKind')).to_have_value('timeDuration')
+    expect(page.locator('#bio-properties-panel-timerValue')).to_have_value('approval_sla')
+    _type(page, 'timerValue', '"P3D"')
+    _select(page, 'determine_approval_levels')
+    expect(page.locator('#bio-properties-panel-calledDecisionId')).to_have_value('approval_levels')
+    _select(page, 'lane_finance')
+    expect(page.locator('#bio-properties-panel-laneGroup')).to_have_value('finance')
+    _select(page, 'set_approval_defaults')
+    expect(page.locator('#bio-properties-panel-script')).to_have_value(re.compile('approval_sla = "P2D"'))
+    screenshot(page, 'modeler-bpmn.png')
+    page.locator('#publish-message').fill('PM instructions and a three-day SLA')
+    page.locator('#publish-button').click()
+    expect(page.locator('#editor-status')).to_have_text('Published version 2.')
+    db_session.expire_all()
+    saved = deployments.file_content(deployments.get_version('order_approval', 2), 'order_approval.bpmn').decode()
+    assert 'Check **{{ customer }}** and approve.</spiffworkflow:instructionsForEndUser>' in saved
+    assert saved.count('"P3D"') == 1 and saved.count('>approval_sla</bpmn:timeDuration>') == 2
+
+    page.goto('/models/order_lifecycle/edit/order_lifecycle.bpmn')
+    expect(page.locator('#canvas[data-ready=true][data-choices=true]')).to_be_visible()
+    _select(page, 'approval')
+    expect(page.locator('#bio-properties-panel-calledElement')).to_have_value('order_approval')
+    expect(page.locator('#bio-properties-panel-calledElement option[value=await_contract]')).to_have_count(1)
+
+    page.goto('/models/await_contract/edit/await_contract.bpmn')
+    expect(page.locator('#canvas[data-ready=true]')).to_be_visible()
+    _select(page, 'wait_contract')
+    expect(page.locator('#bio-properties-panel-messageName')).to_have_value('contract_signed')
+    expect(page.locator('#bio-properties-panel-messageVariable')).to_have_value('contract')
+    expect(page.locator('#bio-properties-panel-messageCorrelation')).to_have_value('order_no = order_no')
+    expect(page.locator('#bio-properties-panel-processCorrelation')).to_have_value('order_no = order_no')
+    _type(page, 'messageName', 'contract_countersigned')
+    _type(page, 'messageCorrelation', 'order_no = contract_no')
+    _type(page, 'processCorrelation', 'order_no = order_number')
+    page.locator('#publish-message').fill('countersigned contracts')
+    page.locator('#publish-button').click()
+    expect(page.locator('#editor-status')).to_have_text('Published version 2.')
+    db_session.expire_all()
+    saved = deployments.file_content(deployments.get_version('await_contract', 2), 'await_contract.bpmn').decode()
+    assert 'name="contract_countersigned"' in saved
+    assert '<spiffworkflow:expression>order_number</spiffworkflow:expression>' in saved
+    assert saved.count('<bpmn:message ') == 1   # renamed, not a second message
+    assert '<bpmn:formalExpression>contract_no</bpmn:formalExpression>' in saved
+    # The engine reads it back: the waiting instance is found by its order_number.
+    inst = commands.start('await_contract', Actor('po.lin', ('process_owner',)), data={'order_number': 'EO-7'})
+    from engine.models import MessageWait
+    wait = MessageWait.query.filter_by(instance_id=inst.id).one()
+    assert wait.name == 'contract_countersigned' and wait.correlation == {'order_no': 'EO-7'}

@@ -9,10 +9,11 @@ import {
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is, isAny } from 'bpmn-js/lib/util/ModelUtil';
 import {
-  bodyExtension, getOperator, getProperty, setBodyExtension, setOperator, setProperty
+  bodyExtension, extensionsOf, getOperator, getProperty, replaceExtensions, setBodyExtension, setOperator, setProperty
 } from './extensions';
 
 const LOW_PRIORITY = 400;
+const REPLACED_GROUPS = ['message', 'timer'];
 
 function text(config, key, fallback) {
   return (config.text && config.text[key]) || fallback;
@@ -287,8 +288,16 @@ function isThrowing(element) {
   return isAny(element, ['bpmn:IntermediateThrowEvent', 'bpmn:EndEvent', 'bpmn:SendTask']);
 }
 
+function usersOf(message, elementRegistry) {
+  return elementRegistry.filter((el) => {
+    const holder = el.type !== 'label' && messageHolder(el);
+    return holder && holder.get('messageRef') === message;
+  }).length;
+}
+
 function MessageNameEntry(props) {
   const { element, id } = props;
+  const elementRegistry = useService('elementRegistry');
   const modeling = useService('modeling');
   const bpmnFactory = useService('bpmnFactory');
   const debounce = useService('debounceInput');
@@ -299,7 +308,13 @@ function MessageNameEntry(props) {
     getValue={() => { const m = holder.get('messageRef'); return m ? m.get('name') || '' : ''; }}
     setValue={(value) => {
       const definitions = definitionsOf(element);
-      let message = (definitions.get('rootElements') || []).find((r) => is(r, 'bpmn:Message') && r.get('name') === value);
+      const current = holder.get('messageRef');
+      const named = (definitions.get('rootElements') || []).find((r) => is(r, 'bpmn:Message') && r.get('name') === value);
+      if (current && value && !named && usersOf(current, elementRegistry) <= 1) {
+        modeling.updateModdleProperties(element, current, { name: value });   // only this element uses it: rename
+        return;
+      }
+      let message = named;
       if (!message && value) {
         message = bpmnFactory.create('bpmn:Message', { name: value });
         message.$parent = definitions;
@@ -376,6 +391,32 @@ function CorrelationEntry(props) {
     getValue={getValue} setValue={setValue} />;
 }
 
+function parseLines(value) {
+  const wanted = [];
+  (value || '').split('\n').forEach((line) => {
+    const at = line.indexOf('=');
+    if (at > 0 && line.slice(0, at).trim()) { wanted.push([line.slice(0, at).trim(), line.slice(at + 1).trim()]); }
+  });
+  return wanted;
+}
+
+// spiffworkflow:processVariableCorrelation: which process data a waiting instance is found by.
+function ProcessCorrelationEntry(props) {
+  const { element, id } = props;
+  const modeling = useService('modeling');
+  const bpmnFactory = useService('bpmnFactory');
+  const debounce = useService('debounceInput');
+  const config = useService('eomsConfig');
+  const holder = messageHolder(element);
+  const type = 'spiffworkflow:ProcessVariableCorrelation';
+  return <TextAreaEntry id={id} element={element} debounce={debounce} monospace rows={2}
+    label={text(config, 'processCorrelation', 'This instance is found by (one per line: property = expression)')}
+    description={text(config, 'processCorrelationHelp', 'e.g. order_no = order_no: compared with the message\'s correlation')}
+    getValue={() => extensionsOf(holder, type).map((c) => `${c.get('propertyId')} = ${c.get('expression') || ''}`).join('\n')}
+    setValue={(value) => replaceExtensions(element, holder, type, parseLines(value).map(([prop, expression]) =>
+      bpmnFactory.create(type, { propertyId: prop, expression })), bpmnFactory, modeling)} />;
+}
+
 function messageGroup(element, config) {
   const holder = messageHolder(element);
   const isEvent = is(holder, 'bpmn:MessageEventDefinition');
@@ -388,6 +429,9 @@ function messageGroup(element, config) {
           label: text(config, 'messageVariable', 'Store the payload in'), isEdited: isTextFieldEntryEdited });
   }
   entries.push({ id: 'messageCorrelation', element, component: CorrelationEntry, isEdited: isTextAreaEntryEdited });
+  if (isEvent && !isThrowing(element)) {
+    entries.push({ id: 'processCorrelation', element, component: ProcessCorrelationEntry, isEdited: isTextAreaEntryEdited });
+  }
   return { id: 'eoms-message', label: text(config, 'messageGroup', 'Message'), entries };
 }
 
@@ -466,6 +510,9 @@ export default function SpiffPropertiesProvider(propertiesPanel, eomsConfig) {
   this.getGroups = function (element) {
     return function (groups) {
       const config = eomsConfig;
+      // The stock message and timer groups are replaced by EOMS's (Python expressions, payloads,
+      // correlation), so the same property is never offered twice.
+      groups = groups.filter((group) => REPLACED_GROUPS.indexOf(group.id) < 0);
       if (is(element, 'bpmn:Lane')) {
         groups.push({ id: 'eoms-lane', label: text(config, 'laneGroup', 'Lane'),
                       entries: [{ id: 'laneGroup', element, component: LaneEntry, isEdited: isTextFieldEntryEdited }] });

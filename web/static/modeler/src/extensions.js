@@ -109,3 +109,18 @@ export function setOperator(element, spec, bpmnFactory, modeling) {
   op.$parent = ext;
   modeling.updateModdleProperties(element, ext, { values: [...others, op] });
 }
+
+// Every spiffworkflow:<type> of the extensions replaced by `items` (moddle elements made by `make`).
+export function replaceExtensions(element, bo, type, items, bpmnFactory, modeling) {
+  const current = bo.get('extensionElements');
+  if (!current && !items.length) { return; }
+  const ext = ensureExtensions(element, bo, bpmnFactory, modeling);
+  const others = ext.get('values').filter((v) => !is(v, type));
+  items.forEach((item) => { item.$parent = ext; });
+  modeling.updateModdleProperties(element, ext, { values: [...others, ...items] });
+}
+
+export function extensionsOf(bo, type) {
+  const ext = bo && bo.get('extensionElements');
+  return ext ? (ext.get('values') || []).filter((v) => is(v, type)) : [];
+}
