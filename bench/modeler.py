@@ -95,20 +95,21 @@ def bench_page(base, runs):
         page.click('.signin-card button[type=submit]')
         page.wait_for_url('**/inbox*')
         url = '/models/order_lifecycle/edit/order_lifecycle.bpmn'
-        walls, in_page, imports = [], [], []
+        walls, in_page, imports, cold = [], [], [], None
         for i in range(runs + 1):
             started = time.perf_counter()
             page.goto(url)
             page.wait_for_selector('#canvas[data-ready=true]')
             wall = (time.perf_counter() - started) * 1000
             if i == 0:
-                continue   # the first load fills the browser's cache
+                cold = wall   # the first load fills the browser's cache
+                continue
             walls.append(wall)
             in_page.append(float(page.get_attribute('#canvas', 'data-ready-at')))
             imports.append(float(page.get_attribute('#canvas', 'data-ready-ms')))
         elements = page.locator('.djs-element').count()
         browser.close()
-    return walls, in_page, imports, elements, errors
+    return walls, in_page, imports, elements, errors, cold
 
 
 def bench_validation(app, runs):
@@ -165,10 +166,11 @@ def main():
     if not os.path.exists(CHROMIUM):
         print(f'modeler page: skipped, {CHROMIUM} is missing')
         return
-    walls, in_page, imports, elements, errors = bench_page(base, args.runs)
+    walls, in_page, imports, elements, errors, cold = bench_page(base, args.runs)
     p50, p95 = percentiles(walls)
     print(f'BPMN editor for order_lifecycle ({elements} drawn elements), {len(walls)} loads: request to diagram '
           f'drawn p50 {p50:.0f} ms, p95 {p95:.0f} ms  (target <= 1000 ms)')
+    print(f'  first load with an empty browser cache (1.7 MB modeler bundle): {cold:.0f} ms')
     p50, p95 = percentiles(in_page)
     print(f'  in the page: navigation start to drawn p50 {p50:.0f} ms, p95 {p95:.0f} ms; '
           f'importXML alone p50 {statistics.median(imports):.0f} ms')
