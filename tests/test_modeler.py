@@ -300,3 +300,49 @@ def test_a_known_operator_without_its_required_parameters_is_refused(clean):
     status, body = owner.action('/models/erp_ping/validate', {'files': {'erp_ping.bpmn': diagram}})
     svc = [p['message'] for p in body['problems'] if p['element_id'] == 'svc']
     assert svc == ['Service task "Call ERP" (svc) calls "http.request" without its required parameter(s) url (str).']
+
+
+def test_the_published_version_opened_beside_a_draft_is_what_gets_published(approval):
+    owner = Page(approval, 'po', ['process_owner'])
+    dmn = text(os.path.join('bpmn', 'approval_levels.dmn'))
+    assert owner.action('/models/order_approval/draft', {'files': {'approval_levels.dmn': dmn.replace(
+        '&gt; 1000000</text>', '&gt; 2000000</text>')}})[0] == 200
+    page = owner.get('/models/order_approval/edit/approval_levels.dmn?source=version').get_data(as_text=True)
+    assert '"source": "version"' in page
+    form = json.loads(text(os.path.join('forms', 'revise_order.json')))
+    form['title'] = 'Revise the order'
+    status, body = owner.action('/models/order_approval/publish', {
+        'files': {'revise_order.json': json.dumps(form)}, 'message': 'title', 'source': 'version'})
+    assert status == 201
+    from engine import deployments
+    with approval.app_context():
+        published = deployments.file_content(deployments.latest('order_approval'), 'approval_levels.dmn').decode()
+    assert '2000000' not in published   # the draft's change stays in the draft
+    assert len(owner.client.get('/models/order_approval?source=mine').get_data(as_text=True)) > 0
+
+
+def test_a_draft_published_after_a_newer_version_keeps_that_version_s_changes(approval):
+    owner, analyst = Page(approval, 'po', ['process_owner']), Page(approval, 'an.na', ['analyst'])
+    diagram = text(os.path.join('bpmn', 'order_approval.bpmn')).replace('name="Finance approval"',
+                                                                        'name="Finance sign-off"')
+    assert owner.action('/models/order_approval/draft', {'files': {'order_approval.bpmn': diagram}})[0] == 200
+    dmn = text(os.path.join('bpmn', 'approval_levels.dmn')).replace('&gt; 1000000</text>', '&gt; 500000</text>')
+    assert analyst.action('/models/order_approval/publish', {'files': {'approval_levels.dmn': dmn},
+                                                             'message': 'threshold'})[0] == 201
+    status, body = owner.action('/models/order_approval/publish', {'files': {}, 'message': 'rename'})
+    assert status == 201 and body['version'] == 3, body
+    from engine import deployments
+    with approval.app_context():
+        v3 = deployments.latest('order_approval')
+        assert b'Finance sign-off' in deployments.file_content(v3, 'order_approval.bpmn')
+        assert b'&gt; 500000</text>' in deployments.file_content(v3, 'approval_levels.dmn')   # not undone
+
+    # Both sides changed the decision table: refused, nothing published.
+    assert owner.action('/models/order_approval/draft', {'files': {'approval_levels.dmn': dmn.replace(
+        'Approval levels', 'Approval levels (draft)')}})[0] == 200
+    assert analyst.action('/models/order_approval/publish', {'files': {'approval_levels.dmn': dmn.replace(
+        '&gt; 500000</text>', '&gt; 600000</text>')}, 'message': 'again'})[0] == 201
+    status, body = owner.action('/models/order_approval/publish', {'files': {}, 'message': 'clash'})
+    assert status == 409 and body['error']['code'] == 'draft_outdated'
+    assert 'approval_levels.dmn' in body['error']['message']
+    assert versions_of(approval, 'order_approval')[-1][0] == 4

@@ -8,7 +8,7 @@ from lxml import etree
 
 from engine import deployments, xml_safety
 from engine.bundle import kind_of, refuse_unsafe_xml
-from engine.errors import Invalid
+from engine.errors import Conflict, Invalid
 from . import access, checks, drafts
 from .workspace import as_bytes, as_text, latest_or_none, published_files
 
@@ -62,6 +62,7 @@ def publish(user, copy, files, message):
     if not message:
         raise Invalid('Say in a few words what this version changes.', code='message_required',
                       details=[{'field': 'message', 'message': 'required'}])
+    files = rebased(copy, files)
     files = with_called_models(files)
     result = validate(copy.key, files)
     if not result['ok']:
@@ -70,6 +71,32 @@ def publish(user, copy, files, message):
     if copy.draft is not None:
         drafts.discard(copy.key, copy.draft.owner)
     return version, created
+
+
+def rebased(copy, files):
+    """A draft's files on top of versions published since the draft began: files the draft did not
+    change take their newest published content; Conflict when a file changed on both sides."""
+    draft, latest = copy.draft, copy.latest
+    if draft is None or latest is None or draft.base_version is None or draft.base_version >= latest.version:
+        return files
+    base = published_files(deployments.get_version(copy.key, draft.base_version))
+    newest = published_files(latest)
+    merged, both = dict(files), []
+    for name in sorted(set(base) | set(newest) | set(files)):
+        ours, theirs = files.get(name) != base.get(name), newest.get(name) != base.get(name)
+        if theirs and not ours:
+            if name in newest:
+                merged[name] = newest[name]
+            else:
+                merged.pop(name, None)
+        elif theirs and ours and files.get(name) != newest.get(name):
+            both.append(name)
+    if both:
+        raise Conflict(f'Version {latest.version} was published after this draft began (from version '
+                       f'{draft.base_version}) and changed the same file(s): {", ".join(both)}. Open version '
+                       f'{latest.version}, redo your change there and publish again.', code='draft_outdated',
+                       details={'files': both})
+    return merged
 
 
 def descriptive(content):

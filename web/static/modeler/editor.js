@@ -125,7 +125,7 @@
       if (result.status !== 200 && result.status !== 201) { return failure(result); }
       showProblems([]);
       dirty = false;
-      data.source = null;
+      data.source = 'version';   // the draft became this version
       message.value = '';
       var done = result.status === 201 ? text.published : text.unchanged;
       status(format(done, { version: result.json.version }), 'ok');
