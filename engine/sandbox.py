@@ -174,10 +174,21 @@ class SandboxedScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment())
 
     def validate(self, expression):
-        """SyntaxError for text that is not Python (DMN relies on this to tell `< 5` from `5`),
-        ScriptError for Python the sandbox refuses."""
+        """SyntaxError for text that is not Python (DMN relies on this to tell `< 5` from `5`,
+        for every cell it evaluates, hence the cache), ScriptError for Python the sandbox refuses."""
+        error = _validation_error(expression)
+        if error is not None:
+            raise type(error)(*error.args)  # a fresh one: re-raising the cached one would grow its traceback
+
+
+@lru_cache(maxsize=4096)
+def _validation_error(expression):
+    try:
         ast.parse(expression)
         _compile(expression, 'exec')
+    except (SyntaxError, ScriptError) as error:
+        return error
+    return None
 
 
 SCRIPT_ENGINE = SandboxedScriptEngine()
