@@ -4,7 +4,7 @@ completed and 100,000 open human tasks in 200 groups. Prints p50/p95 and the que
 
     .venv/bin/python bench/inbox.py [--quick] [--requests N]
 
-DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/eoms_inbox_bench) is created if
+BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/eoms_inbox_bench) is created if
 missing; its schema `public` is dropped and rebuilt by the migrations, so point it at a scratch
 database. --quick seeds 10x less (100,000 completed, 10,000 open); the approver still has 200.
 Requests go through Flask's test client in this process: server time without the network.
@@ -193,9 +193,9 @@ def main():
     args = parser.parse_args()
     sizes = SIZES['quick' if args.quick else 'full']
     count = args.requests or (100 if args.quick else 300)
-    url = os.environ.get('DATABASE_URL') or DEFAULT_URL
+    url = os.environ.get('BENCH_DATABASE_URL') or DEFAULT_URL
     if not url.startswith('postgresql'):
-        sys.exit(f'bench/inbox.py needs PostgreSQL; DATABASE_URL is {url}')
+        sys.exit(f'bench/inbox.py needs PostgreSQL; BENCH_DATABASE_URL is {url}')
     print(f'database: {url}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores')
     ensure_database(url)
     app, token = build(url, sizes)

@@ -11,7 +11,7 @@
     The orders, customers, instances and their ready tasks are bulk-loaded (COPY and
     INSERT ... SELECT): the instances carry order data and status but no runnable state.
 
-PostgreSQL: DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/eoms_orders_bench)
+PostgreSQL: BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/eoms_orders_bench)
 is created if missing; its schema `public` is dropped and rebuilt by the migrations, so point it
 at a scratch database. --quick: 1,000 rows and 20,000 orders. Figures are printed, never asserted.
 """
@@ -360,7 +360,7 @@ def main():
     for name in ('rows', 'orders', 'queries'):
         if getattr(args, name):
             size[name] = getattr(args, name)
-    pg_url = os.environ.get('DATABASE_URL') or DEFAULT_PG
+    pg_url = os.environ.get('BENCH_DATABASE_URL') or DEFAULT_PG
     out(f'load average {load_average()} on {os.cpu_count()} CPUs; {size["rows"]:,} rows to import, '
         f'{size["orders"]:,} orders to search')
     with tempfile.TemporaryDirectory(prefix='eoms-orders-bench-') as folder:
