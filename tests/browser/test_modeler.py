@@ -326,3 +326,16 @@ def test_the_properties_panel_shows_and_changes_what_the_engine_reads(editors, n
     from engine.models import MessageWait
     wait = MessageWait.query.filter_by(instance_id=inst.id).one()
     assert wait.name == 'contract_countersigned' and wait.correlation == {'order_no': 'EO-7'}
+
+
+def test_the_modeler_speaks_chinese(editors, new_context, db_session):
+    db_session.query(User).filter_by(username='po.lin').update({'locale': 'zh'})
+    db_session.commit()
+    page = sign_in(new_context(locale='zh-CN', viewport={'width': 1400, 'height': 950}).new_page(), 'po.lin')
+    page.goto('/models/order_approval/edit/order_approval.bpmn')
+    expect(page.locator('#canvas[data-ready=true]')).to_be_visible()
+    expect(page.locator('.djs-palette [aria-label="创建开始事件"]')).to_have_count(1)
+    _select(page, 'pm_approval')
+    expect(page.locator('[data-group-id=group-eoms-user-task] .bio-properties-panel-group-header-title')).to_have_text('表单和说明')
+    expect(page.locator('#validate-button')).to_have_text('校验')
+    screenshot(page, 'modeler-zh.png')

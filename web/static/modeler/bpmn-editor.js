@@ -17,7 +17,8 @@
 
   var forms = [];
   try { forms = JSON.parse(box.getAttribute('data-forms') || '[]'); } catch (e) { forms = []; }
-  var config = { forms: forms, operators: [], processes: [], text: JSON.parse(box.getAttribute('data-text') || '{}') };
+  var config = { forms: forms, operators: [], processes: [], text: JSON.parse(box.getAttribute('data-text') || '{}'),
+                 translations: JSON.parse(box.getAttribute('data-translations') || '{}') };
   var modeler = window.EomsBpmnModeler(box, document.getElementById('properties'), config);
   var started = performance.now();
 

@@ -21,12 +21,23 @@ const OPEN_GROUPS = {};
 ['eoms-lane', 'eoms-user-task', 'eoms-service-task', 'eoms-scripts', 'eoms-condition', 'eoms-timer',
  'eoms-message', 'eoms-call', 'eoms-decision'].forEach((id) => { OPEN_GROUPS[id] = { open: true }; });
 
+// bpmn-js's own texts (palette, context pad, replace menu, stock panel groups) in the page's
+// language: config.translations maps the English text to the translated one.
+function translator(dict) {
+  return function (template, replacements) {
+    const values = replacements || {};
+    const text = (dict && dict[template]) || template;
+    return text.replace(/{([^}]+)}/g, (match, key) => (key in values ? values[key] : match));
+  };
+}
+
 window.EomsBpmnModeler = function (canvas, panel, config) {
   return new BpmnModeler({
     container: canvas,
     propertiesPanel: { parent: panel, layout: { groups: OPEN_GROUPS } },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffPropertiesModule,
-                        { eomsConfig: ['value', config || {}] }],
+                        { eomsConfig: ['value', config || {}],
+                          translate: ['value', translator((config || {}).translations)] }],
     moddleExtensions: { spiffworkflow }
   });
 };
