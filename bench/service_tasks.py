@@ -270,7 +270,8 @@ def start_chain(app):
         return commands.start('bench_chain', commands.Actor('bench', ('admin',)), data={}).id
 
 
-def wait_completed(app, ids, timeout):
+def wait_completed(app, ids, timeout, poll=0.002):
+    """Polls the database; figures come from its timestamps, so `poll` only paces the run."""
     from engine.db import db
     from engine.models import ProcessInstance
     deadline = time.monotonic() + timeout
@@ -285,12 +286,15 @@ def wait_completed(app, ids, timeout):
                 statuses = db.session.query(ProcessInstance.status, db.func.count()).filter(
                     ProcessInstance.id.in_(ids)).group_by(ProcessInstance.status).all()
                 raise RuntimeError(f'{open_} of {len(ids)} instances not completed after {timeout} s: {statuses}')
-            time.sleep(0.002)
+            time.sleep(poll)
 
 
-def round_trips(app, ids):
-    """Per service task: ms from its outbox row's created_at to the instance having advanced."""
+def round_trips(app, ids, parts=None):
+    """Per service task: ms from its outbox row's created_at to the instance having advanced.
+    `parts` collects where it went: row written -> enqueued (dispatched_at) -> reported done by the
+    worker's command (finished_at) -> next row written or instance ended."""
     from engine.models import Outbox, ProcessInstance
+    parts = parts if parts is not None else {'enqueued': [], 'reported': [], 'advanced': []}
     trips = []
     with app.app_context():
         for inst in ProcessInstance.query.filter(ProcessInstance.id.in_(ids)).all():
@@ -299,6 +303,11 @@ def round_trips(app, ids):
                 raise RuntimeError(f'instance {inst.id}: {len(rows)} outbox rows, expected {CHAIN}')
             marks = [r.created_at for r in rows] + [inst.ended_at]
             trips += [(b - a).total_seconds() * 1000 for a, b in zip(marks, marks[1:])]
+            for r, following in zip(rows, marks[1:]):
+                if r.dispatched_at and r.finished_at:
+                    parts['enqueued'].append((r.dispatched_at - r.created_at).total_seconds() * 1000)
+                    parts['reported'].append((r.finished_at - r.dispatched_at).total_seconds() * 1000)
+                    parts['advanced'].append((following - r.finished_at).total_seconds() * 1000)
     return trips
 
 
@@ -318,15 +327,16 @@ def service_chain(app, instances, latency_instances):
         iid = start_chain(app)
         wait_completed(app, [iid], 60)
         lat_ids.append(iid)
-    trips = round_trips(app, lat_ids)
+    parts = {'enqueued': [], 'reported': [], 'advanced': []}
+    trips = round_trips(app, lat_ids, parts)
     # throughput, all instances started at once through commands.start
     t0 = time.time()
     ids = [start_chain(app) for _ in range(instances)]
     started = time.time() - t0
-    wait_completed(app, ids, 60 + instances)
+    wait_completed(app, ids, 60 + instances, poll=0.05)
     seconds = first_last(app, ids)
     loaded = round_trips(app, ids)
-    return CHAIN * instances / seconds, trips, loaded, started
+    return CHAIN * instances / seconds, trips, loaded, started, parts
 
 
 # -- (3) timers ------------------------------------------------------------------------------
@@ -493,7 +503,7 @@ def main():
             def phase2(w=w):
                 workers.scale(w)
                 start_chain(app)  # warm-up: caches of the workers and of this process
-                rate, trips, loaded, start_s = service_chain(app, size['instances'], size['latency_instances'])
+                rate, trips, loaded, start_s, parts = service_chain(app, size['instances'], size['latency_instances'])
                 results[('svc', w)] = rate
                 results[('p50', w)] = pct(trips, 50)
                 bare = results.get(('bare', w))
@@ -504,6 +514,8 @@ def main():
                 out(f'    round trip one instance at a time: p50 {pct(trips, 50):.1f} ms, p95 {pct(trips, 95):.1f} ms '
                     f'({len(trips)} tasks)  target p50 <= 15 ms: {verdict(pct(trips, 50) <= 15)}; '
                     f'with all in flight: p50 {pct(loaded, 50):.0f} ms, p95 {pct(loaded, 95):.0f} ms')
+                out('    p50 of its parts: ' + ', '.join(f'{pct(v, 50):.1f} ms {k}' for k, v in parts.items())
+                    + ' (row written -> enqueued -> reported done by the worker -> next row / ended)')
             run_phase(f'(2) service tasks, {w} workers', phase2)
         workers.close()
         run_phase('(3) timers', timers, app, size)
