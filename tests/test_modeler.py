@@ -346,3 +346,15 @@ def test_a_draft_published_after_a_newer_version_keeps_that_version_s_changes(ap
     assert status == 409 and body['error']['code'] == 'draft_outdated'
     assert 'approval_levels.dmn' in body['error']['message']
     assert versions_of(approval, 'order_approval')[-1][0] == 4
+
+
+def test_a_decision_table_cell_the_engine_cannot_evaluate_is_refused(approval):
+    analyst = Page(approval, 'an.na', ['analyst'])
+    dmn = text(os.path.join('bpmn', 'approval_levels.dmn')).replace('&gt; 1000000</text>', '[1000000..9000000]</text>', 1)
+    status, body = analyst.action('/models/order_approval/publish', {'files': {'approval_levels.dmn': dmn},
+                                                                     'message': 'FEEL range'})
+    assert status == 422
+    problem, = body['error']['details']
+    assert problem['file'] == 'approval_levels.dmn' and problem['element_id'] == 'rule_standard_large_amount'
+    assert "'[1000000..9000000]' (rule 3 of decision \"Approval levels\"" in problem['message']
+    assert versions_of(approval, 'order_approval') == [(1, 'tests', 'shipped', True)]

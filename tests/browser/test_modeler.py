@@ -53,7 +53,13 @@ def test_an_analyst_moves_the_finance_threshold_and_only_new_orders_follow_it(ed
     page.locator('tr[data-model=order_approval]').get_by_role('link', name='order_approval').click()
     page.locator('tr', has_text='approval_levels.dmn').get_by_role('link', name='Edit').click()
     expect(page.locator('#canvas[data-ready=true]')).to_be_visible()
-    _set_cell(page, '100000 < ? <= 1000000', '100000 < ? <= 500000', row=2)   # standard, medium
+    _set_cell(page, '100000 < ? <= 1000000', '100000 < ? <= 500 000', row=2)   # a typo: saved, listed, outlined
+    page.locator('#save-button').click()
+    expect(page.locator('#problems [data-element=rule_standard_medium_amount]')).to_contain_text('not a Python expression')
+    expect(page.locator('#canvas')).to_have_attribute('data-problems', 'rule_standard_medium_amount')
+    assert page.locator('td[data-element-id=rule_standard_medium_amount]').evaluate(
+        'cell => getComputedStyle(cell).outlineStyle') == 'solid'
+    _set_cell(page, '100000 < ? <= 500 000', '100000 < ? <= 500000', row=2)   # standard, medium
     _set_cell(page, '> 1000000', '> 500000', row=3)                           # standard, large
     page.locator('#publish-message').fill('Finance approval from 500,000 CNY')
     page.locator('#publish-button').click()

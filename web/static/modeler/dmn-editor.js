@@ -31,12 +31,17 @@
     fallback.textContent = box.getAttribute('data-error') + ' ' + error.message;
   });
 
+  // Problem cells are outlined by a style rule on their data-element-id, which survives the
+  // table re-rendering its cells.
+  var style = document.createElement('style');
+  style.id = 'eoms-problem-style';
+  document.head.appendChild(style);
+
   function highlight(ids) {
-    box.querySelectorAll('.eoms-problem').forEach(function (el) { el.classList.remove('eoms-problem'); });
-    ids.forEach(function (id) {
-      box.querySelectorAll('[data-element-id="' + CSS.escape(id) + '"], [data-row-id="' + CSS.escape(id) + '"]')
-        .forEach(function (el) { el.classList.add('eoms-problem'); });
-    });
+    style.textContent = ids.map(function (id) {
+      return '.dmn-canvas [data-element-id="' + CSS.escape(id) + '"]';
+    }).join(',\n') + (ids.length ? ' { outline: 3px solid #b42318; outline-offset: -3px; background: #fbd9d5; }' : '');
+    box.setAttribute('data-problems', ids.join(' '));
   }
 
   window.EomsEditor = {
