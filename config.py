@@ -59,8 +59,8 @@ class Config:
     LOGIN_LIMIT_PER_USERNAME = _env('EOMS_LOGIN_LIMIT_PER_USERNAME', '10 per 15 minutes')
     # The process model a requester's "New order" starts.
     ORDER_MODEL = _env('EOMS_ORDER_MODEL', 'order_lifecycle')
-    # Seconds between the worker's sweeps for due timers.
-    TIMER_SWEEP_SECONDS = float(_env('EOMS_TIMER_SWEEP_SECONDS', 5))
+    # Seconds between the worker's sweeps for due timers (a due timer fires at most this late).
+    TIMER_SWEEP_SECONDS = float(_env('EOMS_TIMER_SWEEP_SECONDS', 1))
     # Seconds a service request may stay dispatched without an outcome before it is sent again
     # (a worker killed mid-job); outcomes are idempotent.
     OUTBOX_REDISPATCH_SECONDS = float(_env('EOMS_OUTBOX_REDISPATCH_SECONDS', 600))
