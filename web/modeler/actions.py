@@ -7,7 +7,7 @@ from functools import wraps
 from flask import jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from engine.errors import EngineError, Invalid
+from engine.errors import EngineError
 from ..auth.locale import language
 from ..inbox.schema_form import DECISION, build_fields, is_approval, values_from_data
 from . import access, bp, catalog, service

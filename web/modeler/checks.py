@@ -3,7 +3,9 @@
   notice when an instance gets there);
 - what other engines (Camunda 7/8, Activiti, Flowable) run that EOMS cannot: Java classes,
   delegate and JUEL/FEEL expressions (`${...}`, `#{...}`, `=...`), external-task topics,
-  connectors, listeners and scripts in languages other than Python.
+  connectors, listeners and scripts in languages other than Python;
+- required parameters of a known service-task operator left empty;
+- decision-table cells that are not Python (dmn_checks.py).
 Each problem names its file and element like the engine's, so the modeler can highlight it."""
 import re
 
@@ -11,6 +13,7 @@ from lxml import etree
 
 from engine import xml_safety
 from engine.bundle import kind_of, problem
+from .dmn_checks import dmn_problems
 
 BPMN = 'http://www.omg.org/spec/BPMN/20100524/MODEL'
 FOREIGN = {'http://camunda.org/schema/1.0/bpmn': 'camunda', 'http://camunda.org/schema/zeebe/1.0': 'zeebe',
@@ -152,67 +155,6 @@ def _parameter_problems(name, process, operators):
     return problems
 
 
-DMN_NS = ('https://www.omg.org/spec/DMN/20191111/MODEL/', 'http://www.omg.org/spec/DMN/20180521/MODEL/',
-          'http://www.omg.org/spec/DMN/20151101/dmn.xsd')
-DMN_INPUT = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
-
-
-def _cell_error(text, is_input):
-    """Why SpiffWorkflow could not evaluate a decision-table cell, or None (as DMNEngine.evaluate
-    builds it: "?" is the input; a cell that is no expression on its own is appended to the input,
-    e.g. "> 1000")."""
-    from engine.errors import ScriptError
-    from engine.sandbox import SCRIPT_ENGINE
-    if not is_input:
-        candidates = [text]
-    else:
-        with_input = DMN_INPUT.sub('dmninputexpr', text)
-        candidates = [with_input] if 'dmninputexpr' in with_input else [text, f'v {text}']
-    error = None
-    for candidate in candidates:
-        try:
-            SCRIPT_ENGINE.validate(candidate)
-            return None
-        except (SyntaxError, ScriptError) as e:
-            error = error or e
-    return getattr(error, 'msg', None) or str(error)
-
-
-def _dmn_problems(name, tree):
-    """Decision-table cells and input expressions that are not Python the engine can run (FEEL
-    ranges like "[1..5]", typos), found before an order meets them."""
-    problems = []
-    for decision in tree.iter():
-        if _local(decision.tag) != 'decision' or _ns(decision.tag) not in DMN_NS:
-            continue
-        label = _label(decision)
-        for node in decision.iter():
-            kind = _local(node.tag)
-            if kind not in ('inputExpression', 'inputEntry', 'outputEntry'):
-                continue
-            language = (node.get('expressionLanguage') or '').lower()
-            text_node = next((c for c in node if _local(c.tag) == 'text'), None)
-            text = (text_node.text or '').strip() if text_node is not None else ''
-            if language and language not in PYTHON:
-                problems.append(problem(name, f'A cell of decision {label} is written in {node.get("expressionLanguage")!r}; '
-                                              'EOMS evaluates Python.', node.get('id')))
-                continue
-            if not text or (kind == 'inputEntry' and text == '-'):
-                continue
-            error = _cell_error(text, kind == 'inputEntry')
-            if error:
-                rule = node.getparent()
-                where = (f'rule {list(rule.getparent()).index(rule) - _header_count(rule.getparent()) + 1}'
-                         if _local(rule.tag) == 'rule' else 'an input')
-                problems.append(problem(name, f'The cell {text!r} ({where} of decision {label}) is not a Python '
-                                              f'expression EOMS can evaluate: {error.rstrip(".")}.', node.get('id')))
-    return problems
-
-
-def _header_count(table):
-    return sum(1 for c in table if _local(c.tag) != 'rule')
-
-
 def check_bundle(files, operators=None):
     """Problems in the executable processes of the bundle's diagrams (files: {name: bytes});
     operators: {name: described operator} whose required parameters are checked. Files that do
@@ -226,7 +168,7 @@ def check_bundle(files, operators=None):
         except etree.XMLSyntaxError:
             continue
         if kind_of(name) == 'dmn':
-            problems += _dmn_problems(name, tree)
+            problems += dmn_problems(name, tree)
             continue
         for process in executable_processes(tree):
             problems += _foreign_problems(name, process)
