@@ -386,9 +386,11 @@ def query_plan(app):
     with app.app_context():
         if not is_sqlite():
             return None
-        rows = db.session.execute(text(
-            'EXPLAIN QUERY PLAN SELECT instance_id FROM armed_timer WHERE due_at <= :now '
-            'GROUP BY instance_id ORDER BY min(due_at) LIMIT 200'), {'now': '2000-01-01'}).fetchall()
+        from datetime import datetime
+        from tasks.timers import due_query
+        sweep = due_query(datetime(2000, 1, 1), 800).statement.compile(
+            db.engine, compile_kwargs={'literal_binds': True})
+        rows = db.session.execute(text(f'EXPLAIN QUERY PLAN {sweep}')).fetchall()
         return '; '.join(r[-1] for r in rows)
 
 

@@ -16,14 +16,16 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
+def due_query(now, limit):
+    return (db.session.query(ArmedTimer.instance_id).filter(ArmedTimer.due_at <= now)
+            .order_by(ArmedTimer.due_at).limit(limit))
+
+
 def due_instance_ids(now=None, limit=BATCH):
     """Instances with a due armed timer, earliest first: a range read of ix_armed_timer_due, so a
     sweep costs the same however many timers are armed but not yet due."""
-    now = now or utcnow()
-    rows = (db.session.query(ArmedTimer.instance_id).filter(ArmedTimer.due_at <= now)
-            .order_by(ArmedTimer.due_at).limit(limit * 4))
     ids = []
-    for (instance_id,) in rows:
+    for (instance_id,) in due_query(now or utcnow(), limit * 4):
         if instance_id not in ids:
             ids.append(instance_id)
             if len(ids) == limit:
