@@ -25,7 +25,7 @@ npm: $(NPM_STAMP)
 
 # Reinstalls when the lock (or the copy script) changes; rebuilds the modeler bundle when its
 # sources in web/static/modeler/src/ change.
-$(NPM_STAMP): package-lock.json package.json scripts/copy_vendor.mjs $(wildcard web/static/modeler/src/*)
+$(NPM_STAMP): package-lock.json package.json scripts/copy_vendor.mjs $(wildcard web/static/modeler/src/* web/static/modeler/src/*/*)
 	npm ci --ignore-scripts --no-audit --no-fund
 	npm run vendor
 	touch $@
