@@ -35,3 +35,19 @@ def test_validate_checks_without_storing(api):
                           content_type='multipart/form-data')
     assert bad.status_code == 422 and bad.get_json()['error']['details'][0]['file'] == 'x.bpmn'
     assert api.get('/process-models').json == []
+
+
+def test_only_process_owners_deploy_diagrams(api):
+    from tests.support.api import shipped_bundle
+    clerk = api.as_user('clerk', ['requester'])
+    refused = clerk.deploy('order_approval', shipped_bundle('order_approval.bpmn'))
+    assert refused.status == 403 and refused.json['error']['code'] == 'not_an_editor'
+    owner = api.as_user('olga', ['process_owner'])
+    assert owner.deploy('order_approval', shipped_bundle('order_approval.bpmn')).status == 201
+    analyst = api.as_user('ana', ['analyst'])
+    changed = dict(shipped_bundle('order_approval.bpmn'))
+    changed['order_approval.bpmn'] = changed['order_approval.bpmn'].replace(b'Project manager approval',
+                                                                            b'PM approval')
+    refused = analyst.deploy('order_approval', changed)
+    assert refused.status == 403 and refused.json['error']['code'] == 'diagram_change_not_allowed'
+    assert api.get('/process-models/order_approval/versions').json[0]['version'] == 1

@@ -1,7 +1,9 @@
 from flask import g, request
 
 from engine import deployments
-from engine.errors import EngineError
+from engine.errors import EngineError, NotFound
+from web.auth.users import PageUser
+from web.modeler import access
 from . import bp
 from .docs import doc, load
 from .schemas import Deployed, DeployForm, ModelSummary, VersionSummary
@@ -39,12 +41,23 @@ def validate_model():
                             'primary_process_id': bundle.primary_process_id, 'executable': bundle.executable})
 
 
+def _check_may_publish(key, files):
+    """The same rule as the modeler's: process owners (and admins) publish anything, analysts
+    decision tables and forms only, nobody else publishes."""
+    try:
+        published = {f.name: f.content.decode('utf-8', 'replace') for f in deployments.latest(key).files}
+    except NotFound:
+        published = None
+    access.check_change(PageUser(g.user), {n: c.decode('utf-8', 'replace') for n, c in files.items()}, published)
+
+
 @bp.post('/process-models')
-@doc('Deploy a bundle as a new immutable version', multipart=DeployForm, response=Deployed, status=201,
-     errors=(400, 401, 413, 422))
+@doc('Deploy a bundle as a new immutable version (process owners; analysts for DMN and forms only)',
+     multipart=DeployForm, response=Deployed, status=201, errors=(400, 401, 403, 413, 422))
 def deploy_model():
     """Identical content deploys nothing new and answers 200 with the existing version."""
     form, files = _uploaded_bundle()
+    _check_may_publish(form['key'], files)
     version, created = deployments.deploy(form['key'], files, form.get('primary_process_id'),
                                           actor=g.actor.username, message=form.get('message'))
     return Deployed().dump(deployed_view(version)), 201 if created else 200
