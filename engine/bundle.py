@@ -145,9 +145,19 @@ def _from_spiff(name, error):
     return problem(name, str(error))
 
 
+def descriptive(tree):
+    """A diagram whose every process says isExecutable="false" (a missing attribute counts as
+    executable): it is stored for viewing, and never handed to the engine's parser, which would
+    refuse elements it cannot run (data stores, say) that such a diagram may well hold."""
+    processes = tree.xpath('//*[local-name()="process"]')
+    return bool(processes) and all(p.get('isExecutable') == 'false' for p in processes)
+
+
 def load_into_parser(trees):
     parser, problems = new_parser(), []
     for name, tree in trees.items():
+        if kind_of(name) == 'bpmn' and descriptive(tree):
+            continue
         try:
             if kind_of(name) == 'dmn':
                 parser.add_dmn_xml(tree, filename=name)

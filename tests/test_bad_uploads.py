@@ -356,3 +356,18 @@ def test_unknown_instance(api, intake):
         assert str(missing) in err['message']
     err = error_of(api.start('no-such-model'), 404)
     assert 'no-such-model' in err['message']
+
+
+def test_descriptive_diagrams_with_data_stores_are_stored_for_viewing(api):
+    """A diagram whose processes all say isExecutable="false" is kept for viewing even when it holds
+    elements the engine could not run (a data store here), and starting it says why it cannot."""
+    ns = 'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+    xml = (f'<?xml version="1.0"?><bpmn:definitions {ns} id="d" targetNamespace="x">'
+           '<bpmn:dataStore id="ledger" name="Ledger"/>'
+           '<bpmn:process id="book_keeping" isExecutable="false"><bpmn:startEvent id="s"/>'
+           '<bpmn:dataStoreReference id="ledger_ref" dataStoreRef="ledger"/></bpmn:process>'
+           '</bpmn:definitions>').encode()
+    stored = api.deploy('book-keeping', {'book_keeping.bpmn': xml})
+    assert stored.status == 201 and stored.json['executable'] is False, stored
+    refused = api.start('book-keeping')
+    assert refused.status == 422 and refused.json['error']['code'] == 'not_executable'
