@@ -144,3 +144,71 @@ class IdempotencyKey(db.Model):
     request_hash = db.Column(db.String(64), nullable=False)
     order_number = db.Column(db.String(40), nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class OrderChange(db.Model):
+    """A change request on a running order: its own approval (bpmn/change_order.bpmn), delivered
+    to the order's lifecycle as a message. Applied changes carry the revision they produced and
+    the order's values before it; rejected or withdrawn ones leave the order untouched."""
+    __tablename__ = 'order_change'
+    __table_args__ = (UniqueConstraint('order_id', 'sequence'),
+                      CheckConstraint("status in ('pending', 'approved', 'rejected', 'withdrawn')",
+                                      name='change_status'))
+    id = db.Column(db.Integer, primary_key=True)
+    order_id = db.Column(db.Integer, db.ForeignKey('eng_order.id', ondelete='CASCADE'), nullable=False, index=True)
+    sequence = db.Column(db.Integer, nullable=False)  # 1, 2, ... per order
+    status = db.Column(db.String(10), nullable=False, default='pending')
+    scope = db.Column(db.Text, nullable=False)
+    reason = db.Column(db.Text, nullable=False)
+    amount_delta = db.Column(MONEY, nullable=False, default=0)
+    old_amount = db.Column(MONEY, nullable=False)
+    new_amount = db.Column(MONEY, nullable=False)
+    new_requested_date = db.Column(db.Date)
+    new_planned_end = db.Column(db.Date)
+    # The new total needs an approval level the order's amount did not: the whole chain runs again.
+    needs_reapproval = db.Column(db.Boolean, nullable=False, default=False)
+    requested_by = db.Column(db.String(100), nullable=False)
+    requested_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    decided_by = db.Column(db.String(100))
+    decided_at = db.Column(UTCDateTime)
+    decision_comment = db.Column(db.Text)
+    revision = db.Column(db.Integer)       # the order's revision once applied
+    previous = db.Column(db.JSON)          # the order's values before it was applied
+
+    order = db.relationship('Order', backref=db.backref('changes', order_by='OrderChange.sequence',
+                                                        cascade='all, delete-orphan', lazy='select'))
+
+
+class OrderAttachment(db.Model):
+    """A file kept with an order: from the intake form, a task form, a change request or the API.
+    The bytes live in the row, so an upload is part of the transaction that records it."""
+    __tablename__ = 'order_attachment'
+    id = db.Column(db.Integer, primary_key=True)
+    order_id = db.Column(db.Integer, db.ForeignKey('eng_order.id', ondelete='CASCADE'), nullable=False, index=True)
+    filename = db.Column(db.String(255), nullable=False)
+    content_type = db.Column(db.String(100), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    content = db.deferred(db.Column(db.LargeBinary, nullable=False))
+    source = db.Column(db.String(20), nullable=False, default='web')  # intake, task, change, api, web
+    task_id = db.Column(db.String(64))    # the task whose form carried it
+    task_name = db.Column(db.String(200))
+    field = db.Column(db.String(100))     # the form field it was uploaded in
+    uploaded_by = db.Column(db.String(100), nullable=False)
+    uploaded_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class OrderCost(db.Model):
+    """A budget line or an actual cost booked on an order, per category (labour, material, ...).
+    Budget vs actual per category are the sums of these rows."""
+    __tablename__ = 'order_cost'
+    __table_args__ = (Index('ix_order_cost_order_category', 'order_id', 'category'),
+                      CheckConstraint("kind in ('budget', 'actual')", name='cost_kind'))
+    id = db.Column(db.Integer, primary_key=True)
+    order_id = db.Column(db.Integer, db.ForeignKey('eng_order.id', ondelete='CASCADE'), nullable=False)
+    category = db.Column(db.String(30), nullable=False)
+    kind = db.Column(db.String(10), nullable=False)
+    amount = db.Column(MONEY, nullable=False)
+    note = db.Column(db.String(500))
+    booked_by = db.Column(db.String(100), nullable=False)
+    booked_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
