@@ -180,11 +180,15 @@ class OrderChange(db.Model):
 
 
 class OrderAttachment(db.Model):
-    """A file kept with an order: from the intake form, a task form, a change request or the API.
+    """A file kept with an order (or, for a process without one, its instance): from the intake
+    form, a task form, a change request or the API.
     The bytes live in the row, so an upload is part of the transaction that records it."""
     __tablename__ = 'order_attachment'
+    __table_args__ = (CheckConstraint('order_id IS NOT NULL OR instance_id IS NOT NULL', name='attachment_owner'),)
     id = db.Column(db.Integer, primary_key=True)
-    order_id = db.Column(db.Integer, db.ForeignKey('eng_order.id', ondelete='CASCADE'), nullable=False, index=True)
+    order_id = db.Column(db.Integer, db.ForeignKey('eng_order.id', ondelete='CASCADE'), index=True)
+    # Files uploaded in a task form of a process that has no order stay with its instance.
+    instance_id = db.Column(db.Integer, db.ForeignKey('process_instance.id', ondelete='CASCADE'), index=True)
     filename = db.Column(db.String(255), nullable=False)
     content_type = db.Column(db.String(100), nullable=False)
     size = db.Column(db.Integer, nullable=False)
