@@ -148,7 +148,8 @@ def _number(value):
 def row_view(row):
     order = row.Order
     return {
-        'number': order.number, 'title': order.title, 'type': order.type, 'order_type': order.order_type,
+        'id': order.id, 'number': order.number, 'title': order.title, 'type': order.type,
+        'order_type': order.order_type,
         'customer': {'code': row.code, 'name': row.name}, 'site': order.site, 'project': order.project,
         'department': order.department, 'cost_center': order.cost_center, 'owner': order.owner,
         'priority': order.priority, 'urgency': order.urgency, 'currency': order.currency,
