@@ -1,6 +1,7 @@
 """An order's view of its lifecycle instance: stage, status, the earliest due time of its ready
 tasks and the lifecycle's actual cost, written onto the order in the same transaction as every
-change to the instance, so lists and boards filter on indexed columns.
+change to the instance, so lists and boards filter on indexed columns; likewise its milestones
+(milestones.py).
 
 Every engine command saves the instance through the session (status, data, state) after it has
 projected the instance's human tasks; an after_flush hook then derives the order's columns from
@@ -11,6 +12,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import HumanTask, ProcessInstance
+from . import milestones
 from .models import Order
 from .stages import LIFECYCLE, stage_of_task
 
@@ -68,3 +70,8 @@ def _follow_instances(session, flush_context):
     for inst in changed:
         values = derive(connection, inst.id, inst.status, inst.data)
         connection.execute(update(Order.__table__).where(Order.__table__.c.instance_id == inst.id).values(**values))
+        if milestones.reported(inst.data) != ([], {}):
+            order_id = connection.execute(select(Order.__table__.c.id)
+                                          .where(Order.__table__.c.instance_id == inst.id)).scalar()
+            if order_id is not None:
+                milestones.sync(connection, order_id, inst.data)

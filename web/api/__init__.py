@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint('api', __name__, url_prefix='/api/v1')
 
-from . import auth, instances, openapi, operations, orders, process_models, tasks, versions  # noqa: E402,F401
+from . import (auth, instances, openapi, operations, order_costs, orders, process_models, tasks,  # noqa: E402,F401
+               versions)

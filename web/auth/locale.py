@@ -2,6 +2,7 @@
 look in it."""
 from datetime import datetime, timezone
 
+from babel.dates import format_skeleton
 from babel.numbers import format_currency as babel_currency
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
@@ -74,6 +75,11 @@ def day(value, style='medium'):
     return format_date(value, style) if value else '—'
 
 
+def month(value):
+    """'Nov 2026' / '2026年11月'."""
+    return format_skeleton('yMMM', value, locale=str(get_locale() or 'en')) if value else '—'
+
+
 def ago(value, now=None):
     value = _aware(value)
     if not value:
@@ -82,7 +88,7 @@ def ago(value, now=None):
 
 
 def register_filters(app):
-    app.jinja_env.filters.update(money=money, number=number, when=when, day=day, ago=ago)
+    app.jinja_env.filters.update(money=money, number=number, when=when, day=day, month=month, ago=ago)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=language,
                                  utcnow=lambda: datetime.now(timezone.utc),
                                  html_lang=lambda: HTML_LANG.get(language(), 'en'))

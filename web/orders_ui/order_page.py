@@ -1,5 +1,6 @@
 """What the order page shows besides orders.queries.order_view: the instance's diagram, who holds
-its tasks, a stage timeline made from the audit events, milestone lateness and the cost deviation."""
+its tasks, a stage timeline made from the audit events, milestone lateness with the Gantt chart, and
+the cost deviation, overall and per category."""
 import json
 from datetime import date
 from decimal import Decimal
@@ -7,8 +8,9 @@ from decimal import Decimal
 from engine import queries as engine_queries
 from engine.errors import NotFound
 from engine.inbox import diagram_files, diagram_marks, open_tasks, timeline
-from orders import settings, stages
+from orders import costs as order_costs, settings, stages
 from ..auth.users import display_names
+from . import gantt
 
 
 def instance_of(view):
@@ -70,6 +72,19 @@ def context(view, inst):
         marks = diagram_marks(inst)
         files = [name for name, _content in diagram_files(inst, marks['current']['ids'])]
     people = {view['owner'], view['created_by']} | {t.assignee for t in tasks} | {e.actor for e in events}
+    late = milestones(view)
+    start = view['planned_start'] or (view['created_at'].date() if view['created_at'] else None)
     return {'inst': inst, 'events': events, 'tasks': tasks, 'files': files, 'marks': json.dumps(marks),
             'steps': stage_timeline(events, view['stage']), 'costs': costs(view),
-            'milestones': milestones(view), 'names': display_names(people)}
+            'cost_categories': order_costs.by_category(view['id']),
+            'milestones': late, 'gantt': gantt.layout(late, start), 'names': display_names(people)}
+
+
+def cost_form(user, entered=None, errors=None):
+    """The booking form's state for this user, or None when they may not book costs."""
+    groups = user.actor().groups
+    kinds = [k for k in order_costs.KINDS if order_costs.may_book(groups, k)]
+    if not kinds:
+        return None
+    entered = entered or {'kind': 'actual' if 'actual' in kinds else kinds[0]}
+    return {'kinds': kinds, 'categories': order_costs.CATEGORIES, 'entered': entered, 'errors': errors or {}}

@@ -3,8 +3,10 @@ from datetime import datetime, timezone
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import ValidationError
 
-from orders import customers, exports, queries, sheets, stages
+from engine.errors import Invalid
+from orders import costs, customers, exports, queries, sheets, stages
 from orders.validation import ORDER_TYPES, PRIORITIES, URGENCIES, WORK_TYPES
 from . import access, bp, intake, listing, order_page
 from .names import template_names
@@ -77,7 +79,43 @@ def order(number):
     view = queries.order_view(number)
     if view is None:
         abort(404)
+    return _order_page(view)
+
+
+def _order_page(view, status=200, **overrides):
     inst = order_page.instance_of(view)
     if not access.may_view(current_user, view, inst):
         abort(403)
-    return render_template('orders/order.html', o=view, **order_page.context(view, inst))
+    ctx = {**order_page.context(view, inst), 'cost_form': order_page.cost_form(current_user), **overrides}
+    return render_template('orders/order.html', o=view, **ctx), status
+
+
+@bp.post('/orders/<path:number>/costs')
+def book_cost(number):
+    view = queries.order_view(number)
+    if view is None:
+        abort(404)
+    entered = {k: (request.form.get(k) or '').strip() for k in ('kind', 'category', 'amount', 'note')}
+    form = order_page.cost_form(current_user, entered)
+    if form is None or entered['kind'] not in form['kinds'] or \
+            not access.may_view(current_user, view, order_page.instance_of(view)):
+        abort(403)
+    try:
+        costs.book(number, costs.CostIn().load(entered), current_user.username)
+    except ValidationError as error:
+        return _order_page(view, 422, cost_form=order_page.cost_form(current_user, entered,
+                                                                      cost_errors(error.messages)))
+    except Invalid as error:
+        problem = (_('This correction would take the category below zero.') if error.code == 'cost_below_zero'
+                   else _('Enter an amount other than 0.'))
+        return _order_page(view, 422, cost_form=order_page.cost_form(current_user, entered, {'amount': problem}))
+    flash(_('The cost line was booked.'), 'success')
+    return redirect(url_for('orders_ui.order', number=number, _anchor='costs'))
+
+
+def cost_errors(messages):
+    """marshmallow's messages as one translated sentence per field."""
+    texts = {'amount': _('Enter an amount such as 1200.50 (negative for a correction).'),
+             'category': _('Choose a category.'), 'kind': _('Choose budget or actual cost.'),
+             'note': _('At most 500 characters.')}
+    return {field: texts.get(field, '; '.join(map(str, problems))) for field, problems in messages.items()}
