@@ -6,6 +6,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from engine.errors import Invalid
+from engine.inbox import diagram_file, may_view_instance
 from orders import costs, customers, exports, queries, sheets, stages
 from orders.validation import ORDER_TYPES, PRIORITIES, URGENCIES, WORK_TYPES
 from . import access, bp, intake, listing, order_page
@@ -86,8 +87,26 @@ def _order_page(view, status=200, **overrides):
     inst = order_page.instance_of(view)
     if not access.may_view(current_user, view, inst):
         abort(403)
-    ctx = {**order_page.context(view, inst), 'cost_form': order_page.cost_form(current_user), **overrides}
+    ctx = {**order_page.context(view, inst), 'cost_form': order_page.cost_form(current_user),
+           'sees_instance': inst is not None and may_view_instance(current_user.actor(), inst), **overrides}
     return render_template('orders/order.html', o=view, **ctx), status
+
+
+@bp.get('/orders/<path:number>/diagram/<name>')
+def diagram(number, name):
+    """The lifecycle diagram for whoever may see the order (staff see every order, not only the
+    instances they took part in)."""
+    view = queries.order_view(number)
+    if view is None:
+        abort(404)
+    inst = order_page.instance_of(view)
+    if inst is None or not access.may_view(current_user, view, inst):
+        abort(403)
+    content = diagram_file(inst, name)
+    if content is None:
+        abort(404)
+    return Response(content, mimetype='application/xml',
+                    headers={'Cache-Control': 'private, max-age=3600', 'X-Content-Type-Options': 'nosniff'})
 
 
 @bp.post('/orders/<path:number>/costs')
