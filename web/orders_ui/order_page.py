@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from engine import queries as engine_queries
 from engine.errors import NotFound
-from engine.inbox import diagram_files, diagram_marks, open_tasks, timeline
+from engine.inbox import diagram_files, diagram_marks, now, open_tasks, timeline
 from orders import costs as order_costs, settings, stages
 from ..auth.users import display_names
 from . import gantt
@@ -77,7 +77,7 @@ def context(view, inst):
     return {'inst': inst, 'events': events, 'tasks': tasks, 'files': files, 'marks': json.dumps(marks),
             'steps': stage_timeline(events, view['stage']), 'costs': costs(view),
             'cost_categories': order_costs.by_category(view['id']),
-            'milestones': late, 'gantt': gantt.layout(late, start), 'names': display_names(people)}
+            'milestones': late, 'gantt': gantt.layout(late, start), 'names': display_names(people), 'now': now()}
 
 
 def cost_form(user, entered=None, errors=None):
