@@ -1,7 +1,7 @@
 """order changes (change requests with their revision and previous values), attachments kept with
 an order or instance, and cost lines (budget and actual per category)
 
-Revision ID: 0006_order_changes_attachments_costs
+Revision ID: 0006_changes_attachments_costs
 Revises: 0005_model_drafts
 Create Date: 2026-11-22 02:54:48.197287
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_order_changes_attachments_costs'
+revision = '0006_changes_attachments_costs'
 down_revision = '0005_model_drafts'
 branch_labels = None
 depends_on = None
