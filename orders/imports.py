@@ -3,13 +3,18 @@
 Every row is checked first, all of them, against the same schema as the REST API, with the
 customers looked up in one query. A dry run stops there. Otherwise each valid row becomes an
 order in a transaction of its own, which also starts its lifecycle instance (see lifecycle.py):
-a row is imported whole or not at all, and invalid rows are only reported, by row and column."""
+a row is imported whole or not at all, and invalid rows are only reported, by row and column.
+
+On PostgreSQL the row transactions commit without waiting for the disk, and one last commit
+that does wait ends the import: PostgreSQL writes its log in order, so once that commit is
+durable every row before it is too, and the report is only sent after it."""
 import logging
 from collections import namedtuple
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from engine import deployments
@@ -131,6 +136,27 @@ def check(content, fmt, report):
     return valid
 
 
+def _no_commit_wait(session, transaction, connection):
+    connection.exec_driver_sql('SET LOCAL synchronous_commit TO OFF')
+
+
+@contextmanager
+def durable_at_end():
+    """Row commits that do not wait for the disk, then one that does (PostgreSQL only)."""
+    session = db.session()
+    if session.get_bind().dialect.name != 'postgresql':
+        yield
+        return
+    event.listen(session, 'after_begin', _no_commit_wait)
+    try:
+        yield
+    finally:
+        event.remove(session, 'after_begin', _no_commit_wait)
+        db.session.rollback()
+        db.session.execute(text('SELECT txid_current()'))  # a transaction id: its commit waits for the log
+        db.session.commit()
+
+
 def run(content, fmt, actor, dry_run=True):
     if fmt not in sheets.FORMATS:
         raise Invalid(f'Unknown import format "{fmt}"; send a .csv or .xlsx file.', code='invalid_import_file')
@@ -141,15 +167,16 @@ def run(content, fmt, actor, dry_run=True):
         return report
     if valid:
         deployments.latest(LIFECYCLE)  # not deployed: one clear 404 rather than one per row
-    for number, values, customer in valid:
-        try:
-            pending = service.start_order(values, actor, customer=customer, source='import')
-        except (EngineError, IntegrityError) as error:
-            db.session.rollback()
-            report.failed += 1
-            report.problem(number, None, f'not imported: {getattr(error, "message", None) or error}')
-            continue
-        report.imported += 1
-        report.orders.append({'row': number, 'number': pending.number})
+    with durable_at_end():
+        for number, values, customer in valid:
+            try:
+                pending = service.start_order(values, actor, customer=customer, source='import')
+            except (EngineError, IntegrityError) as error:
+                db.session.rollback()
+                report.failed += 1
+                report.problem(number, None, f'not imported: {getattr(error, "message", None) or error}')
+                continue
+            report.imported += 1
+            report.orders.append({'row': number, 'number': pending.number})
     report.problems.sort(key=lambda p: (p['row'] or 0))
     return report
