@@ -345,3 +345,8 @@ def test_the_modeler_speaks_chinese(editors, new_context, db_session):
     expect(page.locator('[data-group-id=group-eoms-user-task] .bio-properties-panel-group-header-title')).to_have_text('表单和说明')
     expect(page.locator('#validate-button')).to_have_text('校验')
     screenshot(page, 'modeler-zh.png')
+    page.goto('/models/order_approval/edit/approval_levels.dmn')
+    expect(page.locator('#canvas[data-ready=true]')).to_be_visible()
+    expect(page.locator('.dmn-decision-table-container')).to_contain_text('命中策略')
+    expect(page.locator('.dmn-decision-table-container th.annotation')).to_contain_text('注释')
+    screenshot(page, 'modeler-dmn-zh.png')

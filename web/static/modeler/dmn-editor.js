@@ -9,7 +9,17 @@
   // Cells are Python in SpiffWorkflow: make Python the default language, so cells open in a plain
   // text editor rather than a FEEL one and no FEEL expressionLanguage is written.
   var python = { label: 'Python', value: 'python' };
-  var modeler = new window.DmnJS({ container: box, common: {
+  var texts = JSON.parse(document.getElementById('dmn-text').textContent);
+  function translate(template, replacements) {
+    var values = replacements || {};
+    return (texts[template] || template).replace(/{([^}]+)}/g, function (match, key) {
+      return key in values ? values[key] : match;
+    });
+  }
+  // Per view: dmn-js merges `common` into each view's options but replaces its additionalModules.
+  var translated = { additionalModules: [{ translate: ['value', translate] }] };
+  var modeler = new window.DmnJS({ container: box, drd: translated, decisionTable: translated,
+    literalExpression: translated, common: {
     keyboard: { bindTo: document },
     expressionLanguages: { options: [python], defaults: { editor: 'python', inputCell: 'python', outputCell: 'python' } }
   } });
