@@ -1,10 +1,18 @@
 """Rows of work handed out after commit. Written in the command's transaction; dispatched once the
-transaction commits, by the dispatcher registered for their kind; re-sent while they stay pending."""
+transaction commits, by the dispatcher registered for their kind; re-sent while they stay pending.
+
+A worker reporting a service task's outcome may `keep` the requests that report's command emits for
+the same instance: those rows are written already dispatched, to that worker, which runs them next
+instead of sending them round through the queue. If it dies first, `redispatch_stale` re-sends them
+like any job that died."""
 import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import or_, update
 
+from . import fastsql
 from .db import db
 from .models import Outbox, utcnow
 
@@ -13,6 +21,29 @@ _dispatchers = {}
 # A row sent this often without an outcome (its job keeps dying or timing out) is given up on.
 MAX_DISPATCHES = 5
 _SESSION_KEY = 'eoms_outbox_new'
+_KEEP_KEY = 'eoms_outbox_keep'
+
+
+@dataclass
+class Row:
+    """A row as written by `add`: what dispatchers read (they also accept `Outbox` objects)."""
+    key: str
+    kind: str
+    instance_id: int = None
+    task_id: str = None
+    task_name: str = None
+    payload: dict = field(default_factory=dict)
+    status: str = 'pending'
+    attempts: int = 0
+
+    @classmethod
+    def of(cls, outbox):
+        return cls(outbox.key, outbox.kind, outbox.instance_id, outbox.task_id, outbox.task_name,
+                   outbox.payload or {}, outbox.status, outbox.attempts)
+
+
+INSERT = fastsql.insert_sql('outbox', ('key', 'kind', 'instance_id', 'task_id', 'task_name', 'payload', 'status',
+                                       'attempts', 'created_at', 'dispatched_at'))
 
 
 def register(kind, dispatch):
@@ -21,23 +52,50 @@ def register(kind, dispatch):
 
 
 def add(kind, key, instance_id=None, task_id=None, task_name=None, payload=None):
-    db.session.execute(insert(Outbox), [{
-        'key': key, 'kind': kind, 'instance_id': instance_id, 'task_id': task_id, 'task_name': task_name,
-        'payload': payload or {}, 'status': 'pending', 'attempts': 0, 'created_at': utcnow()}])
-    db.session.info.setdefault(_SESSION_KEY, []).append(key)
+    row = Row(key, kind, instance_id, task_id, task_name, payload or {})
+    keep = db.session.info.get(_KEEP_KEY)
+    kept = keep is not None and keep.wants(row)
+    now = utcnow()
+    if kept:
+        row.status, row.attempts = 'dispatched', 1
+    fastsql.later(INSERT, [{'key': key, 'kind': kind, 'instance_id': instance_id, 'task_id': task_id,
+                          'task_name': task_name, 'payload': row.payload, 'status': row.status,
+                          'attempts': row.attempts, 'created_at': now, 'dispatched_at': now if kept else None}])
+    (keep.rows if kept else db.session.info.setdefault(_SESSION_KEY, [])).append(row)
+
+
+class _Keep:
+    def __init__(self, kind, instance_id, limit):
+        self.kind, self.instance_id, self.limit = kind, instance_id, limit
+        self.rows = []
+
+    def wants(self, row):
+        return row.kind == self.kind and row.instance_id == self.instance_id and len(self.rows) < self.limit
+
+
+@contextmanager
+def keeping(kind, instance_id, limit=1):
+    """Within the block, up to `limit` new rows of `kind` for `instance_id` go to the caller instead
+    of their dispatcher: written dispatched (attempt 1) in the command's transaction and, once it
+    committed, found in the yielded list. The caller must run them or hand them on (`dispatch`)."""
+    keep = db.session.info[_KEEP_KEY] = _Keep(kind, instance_id, limit)
+    try:
+        yield keep.rows
+    finally:
+        db.session.info.pop(_KEEP_KEY, None)
 
 
 def forget_new():
     db.session.info.pop(_SESSION_KEY, None)
+    keep = db.session.info.get(_KEEP_KEY)
+    if keep is not None:
+        keep.rows.clear()  # rolled back with the rest
 
 
 def dispatch_new():
     """After a commit: hand on the rows that commit wrote."""
-    keys = db.session.info.pop(_SESSION_KEY, [])
-    for key in keys:
-        row = Outbox.query.filter_by(key=key).first()
-        if row is not None:
-            dispatch(row)
+    for row in db.session.info.pop(_SESSION_KEY, []):
+        dispatch(row)
 
 
 def dispatch(row):
@@ -57,18 +115,33 @@ def dispatch(row):
 
 
 def mark(key, status, error=None, only_from=None):
-    """Set a row's status; `only_from` guards a transition (e.g. pending -> dispatched)."""
-    values = {'status': status}
+    """Set a row's status; `only_from` guards a transition (e.g. pending -> dispatched). Returns
+    how many rows changed (0 or 1)."""
+    return fastsql.run(*_marking(key, status, error, only_from))
+
+
+def settle(key, status, error=None):
+    """`mark` done or failed, written with the rest of the command that reports the outcome."""
+    fastsql.later(*_marking(key, status, error))
+
+
+def _marking(key, status, error=None, only_from=None):
+    params = {'key': key, 'status': status}
+    sets = ['status = :status']
     if status == 'dispatched':
-        values.update(dispatched_at=utcnow(), attempts=Outbox.attempts + 1)
+        sets += ['dispatched_at = :now', 'attempts = attempts + 1']
     if status in ('done', 'failed'):
-        values['finished_at'] = utcnow()
+        sets.append('finished_at = :now')
+    if status in ('dispatched', 'done', 'failed'):
+        params['now'] = utcnow()
     if error is not None:
-        values['last_error'] = str(error)[:2000]
-    statement = update(Outbox).where(Outbox.key == key)
+        sets.append('last_error = :error')
+        params['error'] = str(error)[:2000]
+    where = 'key = :key'
     if only_from:
-        statement = statement.where(Outbox.status.in_(only_from))
-    return db.session.execute(statement.values(**values)).rowcount
+        params.update((f'from{i}', s) for i, s in enumerate(only_from))
+        where += ' AND status IN (' + ', '.join(f':from{i}' for i in range(len(only_from))) + ')'
+    return f'UPDATE outbox SET {", ".join(sets)} WHERE {where}', [params]
 
 
 def redispatch_stale(pending_after=timedelta(seconds=10), dispatched_after=timedelta(minutes=10), limit=200):

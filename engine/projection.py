@@ -69,9 +69,9 @@ READY_IDS = "SELECT id FROM human_task WHERE instance_id = :instance_id AND stat
 def _close_tasks(task_ids, state, now, completed_by=None):
     if not task_ids:
         return
-    fastsql.run(CLOSE_TASK, [{'id': i, 'state': state, 'completed_at': now, 'completed_by': completed_by}
+    fastsql.later(CLOSE_TASK, [{'id': i, 'state': state, 'completed_at': now, 'completed_by': completed_by}
                              for i in task_ids])
-    fastsql.run(DROP_CANDIDATES, [{'id': i} for i in task_ids])
+    fastsql.later(DROP_CANDIDATES, [{'id': i} for i in task_ids])
 
 
 def _task_row(inst, task, task_id, now):
@@ -99,8 +99,8 @@ def _sync_human_tasks(inst, wf, completed_by):
         _close_tasks(ids, 'completed', now, actor)
     _close_tasks(cancelled, 'cancelled', now)
     rows = [_task_row(inst, ready[task_id], task_id, now) for task_id in ready if task_id not in known]
-    fastsql.run(INSERT_TASK, rows)
-    fastsql.run(INSERT_CANDIDATE, [{'task_id': r['id'], 'kind': kind, 'name': name} for r in rows
+    fastsql.later(INSERT_TASK, rows)
+    fastsql.later(INSERT_CANDIDATE, [{'task_id': r['id'], 'kind': kind, 'name': name} for r in rows
                                    for kind, names in (('group', r['groups']), ('user', r['users']))
                                    for name in names])
 
@@ -138,11 +138,11 @@ def _sync_waits(inst, wf):
     timers, messages = _wait_rows(inst, wf, waiting)
     # has_waits: 1 = timers, 2 = message waits; rows are only deleted where some exist.
     if inst.has_waits & 1:
-        fastsql.run('DELETE FROM armed_timer WHERE instance_id = :id', [{'id': inst.id}])
+        fastsql.later('DELETE FROM armed_timer WHERE instance_id = :id', [{'id': inst.id}])
     if inst.has_waits & 2:
-        fastsql.run('DELETE FROM message_wait WHERE instance_id = :id', [{'id': inst.id}])
-    fastsql.run(INSERT_TIMER, timers)
-    fastsql.run(INSERT_WAIT, messages)
+        fastsql.later('DELETE FROM message_wait WHERE instance_id = :id', [{'id': inst.id}])
+    fastsql.later(INSERT_TIMER, timers)
+    fastsql.later(INSERT_WAIT, messages)
     inst.has_waits = (1 if timers else 0) | (2 if messages else 0)
 
 

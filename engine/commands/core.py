@@ -83,7 +83,7 @@ INSERT_AUDIT = fastsql.insert_sql('audit_event', ('instance_id', 'at', 'actor', 
 
 
 def audit(inst, actor, kind, task_name=None, **detail):
-    fastsql.run(INSERT_AUDIT, [{
+    fastsql.later(INSERT_AUDIT, [{
         'instance_id': inst.id, 'at': utcnow(), 'actor': actor.username if actor else None, 'kind': kind,
         'task_name': task_name, 'detail': jsonable(detail), 'source_ip': actor.source_ip if actor else None}])
 
@@ -254,10 +254,13 @@ def _is_busy(error):
 def run_command(instance_id, apply, actor):
     """Lock the instance, apply(inst, wf) (which may raise an EngineError to refuse, and returns
     {task id: username} for tasks people completed, or None), advance,
-    project, save and commit. Engine failures become an incident; a lost race is retried."""
+    project, save and commit. Engine failures become an incident; a lost race is retried.
+    `actor` may also be a function of the locked instance (e.g. its initiator)."""
     for attempt in range(MAX_ATTEMPTS):
         try:
             inst = lock_instance(instance_id)
+            if callable(actor):
+                actor = actor(inst)
             wf = load_workflow(inst)
             try:
                 completed_by = apply(inst, wf)

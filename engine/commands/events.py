@@ -13,6 +13,11 @@ from ..projection import find_task, project
 from .core import Actor, NoChange, audit, open_incidents, run_command, send_message
 
 
+def initiator(inst):
+    """Steps run by a worker or a timer act as the instance's initiator (API.md)."""
+    return Actor(inst.initiator, tuple(inst.initiator_groups or ()))
+
+
 def _armed_timers(wf):
     return [t for t in wf.event_manager.tasks.values() if is_timer(t) and t.state == TaskState.WAITING]
 
@@ -95,13 +100,8 @@ def _error_boundaries(task, code):
 def finish_service_task(instance_id, task_id, key, result=None, error=None, error_code=None, attempts=1):
     """A worker's report on a service task. Idempotent: a report for a task no longer waiting on
     this request (duplicate, late, from a retried job) changes nothing and returns None."""
-    owner = db.session.get(ProcessInstance, instance_id)
-    if owner is None:
-        return None
-    actor = Actor(owner.initiator, tuple(owner.initiator_groups or ()))
-    db.session.rollback()
-
     def apply(inst, wf):
+        actor = initiator(inst)
         task = find_task(wf, task_id)
         request = task.internal_data.get(service_tasks.REQUEST) if task is not None else None
         if task is None or task.state != TaskState.STARTED or not request or request.get('key') != key:
@@ -111,10 +111,10 @@ def finish_service_task(instance_id, task_id, key, result=None, error=None, erro
             del task.internal_data[service_tasks.REQUEST]
             task.data[task.task_spec.result_variable] = result
             task.complete()
-            outbox.mark(key, 'done')
+            outbox.settle(key, 'done')
             audit(inst, actor, 'service_completed', name, operator=request['operator'], attempts=attempts)
             return None
-        outbox.mark(key, 'failed', error=error)
+        outbox.settle(key, 'failed', error=error)
         boundaries = _error_boundaries(task, error_code)
         if boundaries:
             event = BpmnEvent(boundaries[0].task_spec.event_definition,
@@ -135,7 +135,10 @@ def finish_service_task(instance_id, task_id, key, result=None, error=None, erro
         audit(inst, actor, 'incident', name, incident_id=incident.id, message=message)
         return None
 
-    return run_command(instance_id, apply, actor)
+    try:
+        return run_command(instance_id, apply, initiator)
+    except NotFound:
+        return None
 
 
 def retry_incident(incident_id, actor):
