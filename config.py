@@ -50,6 +50,9 @@ class Config:
     ORDER_OVERRUN_PERCENT = float(_env('EOMS_ORDER_OVERRUN_PERCENT', 10))
     # Largest accepted order import file (CSV or XLSX), in bytes: 413 above it.
     ORDER_IMPORT_MAX_BYTES = int(_env('EOMS_ORDER_IMPORT_MAX_BYTES', 20 * 1024 * 1024))
+    # Largest file kept with an order (intake form, task forms, order page, API), in bytes: larger
+    # ones are refused (413) with nothing stored. One form may send up to ten times this in all.
+    ATTACHMENT_MAX_BYTES = int(_env('EOMS_ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024))
     # Time zone pages show times in (our first users are in China).
     BABEL_DEFAULT_TIMEZONE = _env('EOMS_TIMEZONE', 'Asia/Shanghai')
     # Session cookies only over HTTPS: "auto" = yes except in debug and tests; "false" for plain HTTP on a LAN.
@@ -71,3 +74,5 @@ class Config:
     SMTP_PASSWORD = _env('EOMS_SMTP_PASSWORD', '')
     SMTP_STARTTLS = _env('EOMS_SMTP_STARTTLS', 'false').lower() in ('1', 'true', 'yes')
     MAIL_FROM = _env('EOMS_MAIL_FROM', 'eoms@localhost')
+    # Language (en or zh) of mails to a recipient who is no known user when the diagram names none.
+    MAIL_DEFAULT_LOCALE = _env('EOMS_MAIL_LOCALE', 'en')

@@ -1,4 +1,10 @@
-"""JSON Schema forms of user tasks: loaded from the task's deployed version, validated on submit."""
+"""JSON Schema forms of user tasks: loaded from the task's deployed version, validated on submit.
+
+A file field is `{"type": "string", "format": "data-url"}` (rjsf's convention), or an array of
+them. The process data never holds the bytes: the application stores the file and puts a
+reference in its place, `{"attachment_id": 12, "filename": "scan.pdf", "size": 1234,
+"content_type": "application/pdf"}`, and that is what such a field is validated as."""
+import copy
 import json
 from functools import lru_cache
 
@@ -18,7 +24,44 @@ def load_form(version_id, name):
     return _load(version_id, name) if name else None
 
 
+FILE_FORMAT = 'data-url'
+FILE_REFERENCE = {
+    'type': 'object', 'required': ['attachment_id', 'filename'],
+    'properties': {'attachment_id': {'type': 'integer'}, 'filename': {'type': 'string', 'minLength': 1},
+                   'size': {'type': 'integer', 'minimum': 0}, 'content_type': {'type': 'string'}},
+}
+_SCHEMA_KEYS = ('title', 'description', 'default', 'readOnly')
+
+
+def is_file(node):
+    return isinstance(node, dict) and node.get('type') == 'string' and node.get('format') == FILE_FORMAT
+
+
+def is_file_list(node):
+    return isinstance(node, dict) and node.get('type') == 'array' and is_file(node.get('items'))
+
+
+def with_file_references(schema):
+    """The schema with every file field (and array of them) expecting file references."""
+    if not isinstance(schema, dict):
+        return schema
+    if is_file(schema):
+        return {**{k: schema[k] for k in _SCHEMA_KEYS if k in schema}, **copy.deepcopy(FILE_REFERENCE)}
+    out = {}
+    for key, value in schema.items():
+        if key in ('properties', 'patternProperties', '$defs', 'definitions') and isinstance(value, dict):
+            out[key] = {name: with_file_references(node) for name, node in value.items()}
+        elif key in ('items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains'):
+            out[key] = with_file_references(value)
+        elif key in ('allOf', 'anyOf', 'oneOf', 'prefixItems') and isinstance(value, list):
+            out[key] = [with_file_references(node) for node in value]
+        else:
+            out[key] = value
+    return out
+
+
 def validator_for(schema):
+    schema = with_file_references(schema)
     validator_cls = jsonschema.validators.validator_for(schema)
     return validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine import commands
 from engine.db import db
 from engine.models import ProcessInstance, utcnow
-from . import numbering, projection, search
+from . import attachments, numbering, projection, search
 from .models import IdempotencyKey, Order, OrderItem, OrderMilestone
 from .stages import LIFECYCLE
 
@@ -40,8 +40,9 @@ def _json(value):
 class PendingOrder:
     """An order being created: its validated values, and what has been written for it so far."""
 
-    def __init__(self, values, customer, actor, currency, source='api', idempotency=None):
+    def __init__(self, values, customer, actor, currency, source='api', idempotency=None, uploads=()):
         self.values = values
+        self.uploads = list(uploads)  # attachments.Upload files kept with the order (checked)
         self.customer_id, self.customer_code, self.customer_name = customer.id, customer.code, customer.name
         self.actor = actor
         self.currency = values.get('currency') or currency
@@ -126,6 +127,7 @@ class PendingOrder:
                 {'order_id': self.order_id, 'position': n, 'name': m['name'], 'planned_start': m.get('planned_start'),
                  'planned_end': m['planned_end']} for n, m in enumerate(v['milestones'], 1)])
         search.write_fts(conn, self.order_id, text_value)
+        attachments.insert_for_order(conn, self.order_id, self.uploads, self.actor.username, 'intake')
         self.written_for = instance
 
 

@@ -36,17 +36,19 @@ def _key_row(username, key):
     return db.session.get(IdempotencyKey, (username, key), populate_existing=True)
 
 
-def create_order(values, actor, *, customer=None, source='api', idempotency_key=None, body_hash=None):
+def create_order(values, actor, *, customer=None, source='api', idempotency_key=None, body_hash=None, uploads=()):
     """values: loaded by validation.OrderIn. Returns (order, created): created is False when the
     idempotency key and body repeat an earlier request, which gives back the order it made.
-    The order and its lifecycle instance are committed together (see lifecycle.py)."""
+    The order, its lifecycle instance and its files (attachments.Upload, checked) are committed
+    together (see lifecycle.py)."""
     if idempotency_key is not None:
         earlier = _key_row(actor.username, idempotency_key)
         if earlier is not None:
             return _replay(earlier, body_hash), False
     idempotency = (idempotency_key, body_hash) if idempotency_key is not None else None
     try:
-        pending = start_order(values, actor, customer=customer, source=source, idempotency=idempotency)
+        pending = start_order(values, actor, customer=customer, source=source, idempotency=idempotency,
+                              uploads=uploads)
     except IntegrityError as error:
         db.session.rollback()
         if idempotency_key is not None:
@@ -59,7 +61,7 @@ def create_order(values, actor, *, customer=None, source='api', idempotency_key=
     return db.session.get(Order, pending.order_id), True
 
 
-def start_order(values, actor, *, customer=None, source='api', idempotency=None):
+def start_order(values, actor, *, customer=None, source='api', idempotency=None, uploads=()):
     """Write the order and start its lifecycle, in one transaction; returns the PendingOrder
     (number, order_id, instance). customer: anything with id, code and name; looked up from
     values['customer'] when None."""
@@ -67,7 +69,8 @@ def start_order(values, actor, *, customer=None, source='api', idempotency=None)
         customer = customers.resolve(values['customer'])
         if customer is None:
             raise customers.unknown(values['customer'])
-    pending = lifecycle.PendingOrder(values, customer, actor, settings.get('DEFAULT_CURRENCY'), source, idempotency)
+    pending = lifecycle.PendingOrder(values, customer, actor, settings.get('DEFAULT_CURRENCY'), source, idempotency,
+                                     uploads)
     db.session.rollback()  # end any read transaction: the first statement from here on writes
     try:
         lifecycle.start(pending)

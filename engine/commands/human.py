@@ -41,29 +41,38 @@ def check_may_act(row, actor):
         raise Forbidden(f'Task "{row.title}" is claimed by {row.assignee}.', code='claimed_by_other')
 
 
-def complete_task(task_id, data, actor):
+def complete_task(task_id, data, actor, prepare=None):
+    """prepare(inst, data) -> data, when given, runs in the command's transaction once the task is
+    known to be ready, and its answer is what gets checked against the form and completes the
+    task: a caller stores there what the data refers to (uploaded files), so both are committed
+    or rolled back together."""
     row, version_id = _task_and_version(task_id)
     if row.state != 'ready':
         raise _already_done(row)
     check_may_act(row, actor)
-    validate_submission(version_id, row.form_file, data, row.title)
+    if prepare is None:
+        validate_submission(version_id, row.form_file, data, row.title)
     as_admin = not may_act(row, Actor(actor.username, tuple(g for g in actor.groups if g != 'admin')))
 
     def apply(inst, wf):
         task = find_task(wf, row.id)
         if task is None or task.state != TaskState.READY:
             raise _already_done(db.session.get(HumanTask, row.id, populate_existing=True))
+        form_data = data
+        if prepare is not None:  # again on a retry: the rolled-back attempt stored nothing
+            form_data = prepare(inst, data)
+            validate_submission(version_id, row.form_file, form_data, row.title)
         if hasattr(task.task_spec, 'add_data_from_form'):
-            task.task_spec.add_data_from_form(task, data)
+            task.task_spec.add_data_from_form(task, form_data)
         else:
-            DeepMerge.merge(task.data, data)
+            DeepMerge.merge(task.data, form_data)
         user = current_user.set(actor.script_view())
         try:
             task.run()
         finally:
             current_user.reset(user)
         audit(inst, actor, 'task_completed', row.title, task_id=row.id, task=row.name, as_admin=as_admin,
-              fields=sorted(data))
+              fields=sorted(form_data))
         return {row.id: actor.username}
 
     return run_command(row.instance_id, apply, actor)

@@ -3,5 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint('api', __name__, url_prefix='/api/v1')
 
-from . import (auth, instances, openapi, operations, order_costs, orders, process_models, tasks,  # noqa: E402,F401
-               versions)
+from . import (auth, instances, openapi, operations, order_attachments, order_costs, orders,  # noqa: E402,F401
+               process_models, tasks, versions)

@@ -11,7 +11,9 @@ attach(bp)
 
 @bp.record_once
 def _register_filters(state):
+    from .. import uploads
     from .names import register
     register(state.app)
+    uploads.register(state.app)
 
 from . import routes, task_routes  # noqa: E402,F401

@@ -4,11 +4,33 @@ from the same schema."""
 import jsonschema
 from flask_babel import gettext as _
 
+from engine.forms import FILE_REFERENCE, with_file_references
+
 
 def _required_name(error):
     for name in error.validator_value or ():
         if f'{name!r} is a required property' == error.message:
             return name
+    return None
+
+
+def _is_file(node):
+    return isinstance(node, dict) and (node.get('properties') or {}).keys() == FILE_REFERENCE['properties'].keys()
+
+
+def _file_message(error):
+    """What a file field needs, or None when the error is not about one."""
+    kind, node = error.validator, error.schema
+    if kind == 'required':
+        name = _required_name(error)
+        if _is_file(((node or {}).get('properties') or {}).get(name)):
+            return _('Attach a file.')
+    elif kind == 'minItems' and _is_file((node or {}).get('items')):
+        return _('Attach at least %(n)s file(s).', n=error.validator_value)
+    elif kind == 'maxItems' and _is_file((node or {}).get('items')):
+        return _('Attach at most %(n)s file(s).', n=error.validator_value)
+    elif _is_file(node):
+        return _('This is not a file of this order; attach it again.')
     return None
 
 
@@ -49,6 +71,7 @@ def _message(error):
 
 def localized_errors(schema, data):
     """{dotted field path: [message]}; '' holds errors of the form as a whole."""
+    schema = with_file_references(schema)
     cls = jsonschema.validators.validator_for(schema)
     validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
     found = {}
@@ -59,7 +82,7 @@ def localized_errors(schema, data):
             if name is not None:
                 parts.append(str(name))
         path = '.'.join(parts)
-        message = _message(error)
+        message = _file_message(error) or _message(error)
         if message not in found.setdefault(path, []):
             found[path].append(message)
     return found

@@ -2,12 +2,17 @@
 conversion between what people type (strings by field path) and the JSON data the engine takes.
 
 Paths are dotted: `customer`, `line_items.0.unit_price`; the hidden `line_items.__len` keeps the
-number of rows, so empty rows survive a round trip."""
+number of rows, so empty rows survive a round trip. A file field's value is the list of file
+references it holds (engine.forms); the form sends back the ids it keeps as `<path>.__keep`, and
+its new files as `<path>` (task_files.py stores them)."""
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from engine.forms import is_file, is_file_list
+
 LEN = '__len'
+KEEP = '__keep'
 DECISION = 'decision'
 APPROVAL_CHOICES = {'approve', 'reject'}
 
@@ -17,7 +22,7 @@ class Field:
     path: str
     key: str
     label: str
-    widget: str                 # text textarea number integer date email select radio checkbox array object
+    widget: str                 # text textarea number integer date email select radio checkbox array object file
     help: str = None
     required: bool = False
     value: object = ''
@@ -27,6 +32,7 @@ class Field:
     rows: list = field(default_factory=list)       # arrays: one list of Fields per row
     children: list = field(default_factory=list)   # objects
     item_label: str = None
+    note: str = None                               # file fields: files to choose again
 
     @property
     def id(self):
@@ -95,7 +101,9 @@ def values_from_data(schema, data, prefix=''):
             continue
         path = f'{prefix}{key}'
         value = data.get(key, node.get('default'))
-        if node.get('type') == 'array':
+        if is_file(node) or is_file_list(node):
+            values[path] = file_references(value)
+        elif node.get('type') == 'array':
             items = value if isinstance(value, list) else []
             values[f'{path}.{LEN}'] = str(len(items) or (1 if node.get('minItems') else 0))
             item_schema = node.get('items') or {}
@@ -118,7 +126,9 @@ def values_from_form(schema, form, prefix=''):
         if not isinstance(node, dict):
             continue
         path = f'{prefix}{key}'
-        if node.get('type') == 'array':
+        if is_file(node) or is_file_list(node):
+            values[path] = [{'attachment_id': int(i)} for i in form.getlist(f'{path}.{KEEP}') if i.isdigit()]
+        elif node.get('type') == 'array':
             try:
                 length = max(0, min(int(form.get(f'{path}.{LEN}', 0)), int(node.get('maxItems', 500))))
             except ValueError:
@@ -137,6 +147,29 @@ def values_from_form(schema, form, prefix=''):
         elif path in form:
             values[path] = form.get(path, '')
     return values
+
+
+def file_references(value):
+    """The file references in a value from process data: one, a list of them, or none."""
+    items = value if isinstance(value, list) else [value]
+    return [dict(v) for v in items if isinstance(v, dict) and isinstance(v.get('attachment_id'), int)]
+
+
+def file_paths(schema, values, prefix=''):
+    """[(path, node)] of the form's file fields, rows of arrays included."""
+    found = []
+    for key, node in ((schema or {}).get('properties') or {}).items():
+        if not isinstance(node, dict):
+            continue
+        path = f'{prefix}{key}'
+        if is_file(node) or is_file_list(node):
+            found.append((path, node))
+        elif node.get('type') == 'array' and isinstance(node.get('items'), dict):
+            for index in range(int(values.get(f'{path}.{LEN}') or 0)):
+                found += file_paths(node['items'], values, f'{path}.{index}.')
+        elif node.get('type') == 'object':
+            found += file_paths(node, values, f'{path}.')
+    return found
 
 
 def _typed(node, text):
@@ -170,7 +203,13 @@ def data_from_values(schema, values, prefix=''):
         if not isinstance(node, dict):
             continue
         path = f'{prefix}{key}'
-        if node.get('type') == 'array':
+        if is_file_list(node):
+            if path in values:
+                data[key] = list(values[path] or [])
+        elif is_file(node):
+            if values.get(path):
+                data[key] = values[path][0]
+        elif node.get('type') == 'array':
             if f'{path}.{LEN}' not in values:
                 continue
             item_schema = node.get('items') or {}
@@ -241,6 +280,8 @@ def _node_at(schema, path):
 def _widget(node, ui):
     wanted = (ui or {}).get('ui:widget')
     kind = node.get('type')
+    if is_file(node) or is_file_list(node):
+        return 'file'
     if _choices(node) is not None:
         return 'radio' if wanted in ('radio', 'radios') else 'select'
     if kind == 'boolean':
@@ -277,6 +318,12 @@ def _attrs(node, ui, widget):
     placeholder = (ui or {}).get('ui:placeholder')
     if placeholder:
         attrs['placeholder'] = placeholder
+    if widget == 'file':
+        accept = ((ui or {}).get('ui:options') or {}).get('accept')
+        if isinstance(accept, str) and accept:
+            attrs['accept'] = accept
+        if is_file_list(node):
+            attrs['multiple'] = 'multiple'
     return attrs
 
 
@@ -316,5 +363,9 @@ def build_fields(schema, ui, values, errors, lang, prefix='', skip=()):
                     f.rows.append([cell])
         elif widget == 'object':
             f.children = build_fields(node, node_ui, values, errors, lang, f'{path}.')
+        elif widget == 'file':
+            f.value = file_references(values.get(path))
+            f.errors = [m for p, messages in errors.items() if p == path or p.startswith(f'{path}.')
+                        for m in messages]
         fields.append(f)
     return fields

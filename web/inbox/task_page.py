@@ -9,6 +9,7 @@ from ..auth.users import display_names
 from . import drafts
 from .markdown import render
 from .schema_form import DECISION, build_fields, is_approval, values_from_data
+from .task_files import notes
 
 SUMMARY = ('title', 'customer', 'amount', 'order_type', 'urgency', 'requested_date')
 
@@ -65,10 +66,15 @@ def finished_by(row):
     return names.get(row.completed_by, row.completed_by), row.completed_by, row.completed_at
 
 
-def context(row, inst, schema, ui, values, errors, actor, draft_saved_at=None, conflict=None):
+def context(row, inst, schema, ui, values, errors, actor, draft_saved_at=None, conflict=None, dropped=None):
+    """dropped: {path: file names} chosen in a form shown again, which it no longer holds."""
     lang = language()
     approval = is_approval(schema)
     fields = build_fields(schema, ui, values, errors, lang, skip=(DECISION,) if approval else ())
+    file_fields = _file_fields(fields)
+    messages = notes(dropped or {})
+    for f in file_fields:
+        f.note = messages.get(f.path)
     decision_errors = errors.get(DECISION, []) if approval else []
     shown = {f.path for f in fields} | {DECISION}
     form_errors = [(path, message) for path, messages in errors.items() for message in messages
@@ -86,7 +92,18 @@ def context(row, inst, schema, ui, values, errors, actor, draft_saved_at=None, c
             'holder_name': display_names([holder]).get(holder, holder) if holder else None,
             'is_mine': holder == actor.username, 'draft_saved_at': draft_saved_at,
             'read_only': bool(holder) and holder != actor.username and not actor.is_admin,
-            'may_view_order': True}
+            'may_view_order': True, 'has_files': bool(file_fields)}
+
+
+def _file_fields(fields):
+    found = []
+    for f in fields:
+        if f.widget == 'file':
+            found.append(f)
+        for row in f.rows:
+            found += _file_fields(row)
+        found += _file_fields(f.children)
+    return found
 
 
 def _text(node, name, lang):

@@ -5,6 +5,8 @@ from engine.inbox import may_view_instance
 
 STAFF = ('sales', 'project_manager', 'department_head', 'finance', 'executive', 'customer_service')
 INTAKE = ('requester', 'sales', 'customer_service')
+# Staff who add documents to any order they see (executives only read).
+ATTACH = ('sales', 'project_manager', 'department_head', 'finance', 'customer_service')
 
 
 def sees_all(user):
@@ -17,5 +19,13 @@ def may_create(user):
 
 def may_view(user, view, inst):
     if sees_all(user) or user.username in (view['owner'], view['created_by']):
+        return True
+    return inst is not None and may_view_instance(user.actor(), inst)
+
+
+def may_attach(user, view, inst):
+    """Files are added by the people working on the order: its owner and creator, the staff who
+    run orders, and whoever takes part in its process."""
+    if user.in_any(*ATTACH) or user.username in (view['owner'], view['created_by']):
         return True
     return inst is not None and may_view_instance(user.actor(), inst)

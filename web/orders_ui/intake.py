@@ -1,6 +1,7 @@
 """The web intake form: the posted fields (line items as line_items-N-field rows) made into the
 payload orders.validation.OrderIn checks, its errors keyed by field id, and the order created
-through orders.service.create_order (which starts the lifecycle)."""
+through orders.service.create_order (which starts the lifecycle), with the attached files written
+in the order's own transaction."""
 import re
 
 from marshmallow import ValidationError
@@ -8,6 +9,7 @@ from marshmallow import ValidationError
 from engine.errors import EngineError
 from orders import service
 from orders.validation import OrderIn, error_paths
+from .. import uploads
 
 FIELDS = ('title', 'type', 'order_type', 'customer', 'site', 'project', 'department', 'cost_center', 'priority',
           'urgency', 'currency', 'amount', 'budget', 'requested_date', 'planned_start', 'planned_end',
@@ -22,8 +24,9 @@ def blank_form():
             'line_items': [dict.fromkeys(ITEM_FIELDS, '')]}
 
 
-def read_form(form):
-    """What was entered, as strings, for showing again: {field: text, 'line_items': [{...}]}"""
+def read_form(form, files=None):
+    """What was entered, as strings, for showing again: {field: text, 'line_items': [{...}]}, and
+    the chosen files ('attachments': [FileStorage]), which a browser cannot be given back."""
     entered = {name: (form.get(name) or '').strip() for name in FIELDS}
     rows = {}
     for key in form:
@@ -32,12 +35,13 @@ def read_form(form):
             rows.setdefault(int(match.group(1)), {})[match.group(2)] = (form.get(key) or '').strip()
     items = [{f: rows[n].get(f, '') for f in ITEM_FIELDS} for n in sorted(rows)]
     entered['line_items'] = [i for i in items if any(i.values())] or [dict.fromkeys(ITEM_FIELDS, '')]
+    entered['attachments'] = uploads.chosen(files, 'attachments') if files is not None else []
     return entered
 
 
 def _payload(entered):
     payload = {k: v.replace(',', '') if k in ('amount', 'budget') else v
-               for k, v in entered.items() if k != 'line_items' and v}
+               for k, v in entered.items() if k not in ('line_items', 'attachments') and v}
     payload['line_items'] = [{k: (v.replace(',', '') if k in ('quantity', 'unit_price') else v)
                               for k, v in item.items() if v}
                              for item in entered['line_items'] if any(item.values())]
@@ -52,13 +56,18 @@ def field_id(path):
 
 
 def submit(entered, actor):
-    """(order, None) when created, else (None, {field name: [messages]})."""
+    """(order, None) when created, else (None, {field name: [messages]}). Nothing is written
+    unless every field and every file is good."""
+    files, problems = uploads.read(entered['attachments'])
     try:
         values = OrderIn().load(_payload(entered))
     except ValidationError as error:
-        return None, _errors(error_paths(error.messages))
+        errors = _errors(error_paths(error.messages))
+        return None, {**errors, 'attachments': problems} if problems else errors
+    if problems:
+        return None, {'attachments': problems}
     try:
-        order, _created = service.create_order(values, actor, source='web')
+        order, _created = service.create_order(values, actor, source='web', uploads=files)
     except EngineError as error:
         details = error.details if isinstance(error.details, list) else []
         found = _errors([(d.get('path', '_form'), d.get('message', error.message)) for d in details])

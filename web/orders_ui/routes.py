@@ -67,7 +67,7 @@ def new_order():
 def create_order():
     if not access.may_create(current_user):
         abort(403)
-    entered = intake.read_form(request.form)
+    entered = intake.read_form(request.form, request.files)
     order, errors = intake.submit(entered, current_user.actor())
     if errors:
         return _form_page(entered, errors, 422)
