@@ -10,6 +10,8 @@ class User(db.Model):
     display_name = db.Column(db.String(200))
     groups = db.Column(db.JSON, nullable=False, default=list)
     locale = db.Column(db.String(10))
+    # Where mails to this user go (the email.send operator takes usernames as recipients).
+    email = db.Column(db.String(200), index=True)
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -10,10 +10,11 @@ from engine.errors import Conflict, Invalid, NotFound
 from .models import ApiToken, User
 
 USERNAME = re.compile(r'^[A-Za-z0-9_.@-]{2,100}$')
+EMAIL = re.compile(r'^[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+$')
 GROUP = re.compile(r'^[A-Za-z0-9_. -]{1,100}$')
 
 
-def create_user(username, password, groups=(), admin=False, display_name=None):
+def create_user(username, password, groups=(), admin=False, display_name=None, email=None, locale=None):
     if not USERNAME.match(username or ''):
         raise Invalid(f'Username {username!r} is not allowed: use 2-100 letters, digits, "_", ".", "@" or "-".')
     if not password or len(password) < 8:
@@ -22,10 +23,12 @@ def create_user(username, password, groups=(), admin=False, display_name=None):
     bad = [g for g in groups if not GROUP.match(g)]
     if bad:
         raise Invalid(f'Group names not allowed: {", ".join(bad)}.')
+    if email is not None and (len(email) > 200 or not EMAIL.match(email)):
+        raise Invalid(f'{email!r} is not an e-mail address.')
     if User.query.filter_by(username=username).first():
         raise Conflict(f'A user named {username!r} already exists.')
     user = User(username=username, password_hash=generate_password_hash(password),
-                groups=groups, display_name=display_name or username)
+                groups=groups, display_name=display_name or username, email=email, locale=locale)
     db.session.add(user)
     db.session.commit()
     return user

@@ -79,7 +79,8 @@ def test_sends_a_rendered_plain_text_mail(app, smtp):
                   template='Hello {{ name }},\norder {{ order.no }} left on {{ day }}.',
                   context={'name': 'Li Wei', 'order': {'no': 'EO-5'}, 'day': '2026-11-21'})
     [mail] = smtp.messages
-    assert result == {'message_id': mail['message']['Message-ID'], 'to': ['Li Wei <li.wei@customer.test>']}
+    assert result == {'message_id': mail['message']['Message-ID'], 'to': ['Li Wei <li.wei@customer.test>'],
+                      'locale': 'en'}
     assert mail['from'] == 'eoms@factory.test' and mail['to'] == ['li.wei@customer.test']
     message = mail['message']
     assert message['Subject'] == 'Order EO-5 shipped' and message['From'] == 'EOMS <eoms@factory.test>'

@@ -321,7 +321,7 @@ def test_operators_are_listed_with_their_parameters(api):
     assert 'EOMS_SECRET_' in params['secret_headers']['description']
     assert http['retries'] >= 1 and http['backoff_seconds'] > 0
     email = {p['name']: p for p in by_name['email.send']['params']}
-    assert set(email) == {'to', 'subject', 'template', 'context', 'html'}
+    assert set(email) == {'to', 'subject', 'template', 'mail', 'context', 'html', 'locale'}
     assert email['html']['default'] is False
     assert api.get('/operators', token=False).status == 401
 

@@ -1,36 +1,61 @@
-"""`email.send`: render a Jinja template and send it by SMTP (SMTP_* and MAIL_FROM settings).
+"""`email.send`: render a mail and send it by SMTP (SMTP_* and MAIL_FROM settings), in each
+recipient's language.
+
+The mail is either inline (`subject` and a Jinja `template`, each a text or a text per language,
+`{"en": ..., "zh": ...}`) or a shipped one (`mail`: tasks/mail_templates/<name>.txt, whose
+`subject` and `body` blocks are translated through the catalog, web/translations). A recipient
+is an address or the username of a user: a known user gets the mail in their own language,
+everyone else in the `locale` parameter's, else MAIL_DEFAULT_LOCALE's; recipients in different
+languages get one message per language.
 
 With no SMTP_HOST (development), the message is written as an .eml file into
 `<instance>/mail/`, the development outbox, and the result names the file.
-The template runs in Jinja's sandbox and sees only the `context` it is given; an undefined name
-is an error rather than a blank in a mail sent to a customer.
+Templates run in Jinja's sandbox and see only the `context` they are given (plus `locale`); an
+undefined name is an error rather than a blank in a mail sent to a customer.
 """
 import os
 import re
 import smtplib
 import ssl
 import time
+from datetime import date
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
 from flask import current_app
+from flask_babel import force_locale, get_translations
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import func, or_, select
 
+from accounts.models import User
+from engine.db import db
 from . import OperatorError, Param, operator
 
 SMTP_TIMEOUT = 30  # seconds for connecting and each SMTP command
-_ENVIRONMENTS = {}
+LANGUAGES = ('en', 'zh')  # the languages the catalog ships
+MAIL_TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'mail_templates')
+_MAIL_NAME = re.compile(r'^[a-z0-9_]{1,64}$')
+_ADDRESS = re.compile(r'^[^@\s<>]+@[^@\s<>]+$')
 
 
 def _bad(message, code='bad_parameters'):
     return OperatorError(f'email.send: {message}', code=code, retry=False)
 
 
-def recipients(to):
-    """A list of addresses from a list or a comma-separated string; OperatorError when one is not valid."""
+def language(value):
+    """'zh-CN', 'zh_Hans' -> 'zh'; 'en-GB' -> 'en'; anything else -> None."""
+    primary = str(value or '').replace('_', '-').split('-')[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+# -- recipients -------------------------------------------------------------------------------
+
+def _items(to):
     if isinstance(to, str):
-        items = [part for part in to.split(',')]
+        items = to.split(',')
     elif isinstance(to, (list, tuple)):
         items = list(to)
     else:
@@ -44,24 +69,120 @@ def recipients(to):
             continue
         if '\r' in item or '\n' in item:
             raise _bad(f'recipient {item!r} contains a line break')
-        name, address = parseaddr(item)
-        if not re.match(r'^[^@\s<>]+@[^@\s<>]+$', address or ''):
-            raise _bad(f'"{item}" is not an e-mail address')
         found.append(item)
     if not found:
         raise _bad('"to" names no recipient')
     return found
 
 
-def render(template, context, html=False):
-    """The template rendered in Jinja's sandbox with `context`; OperatorError (no retry) when it fails."""
-    env = _ENVIRONMENTS.get(html)
-    if env is None:
-        env = _ENVIRONMENTS[html] = SandboxedEnvironment(autoescape=html, undefined=StrictUndefined)
+def _users(items):
+    """{lowercased username or e-mail: User} of the active users the recipients may name."""
+    keys = {(parseaddr(i)[1] or i).lower() for i in items}
+    rows = db.session.execute(select(User).where(User.active.is_(True), or_(
+        func.lower(User.username).in_(keys), func.lower(User.email).in_(keys)))).scalars()
+    found = {}
+    for user in rows:
+        for key in (user.username, user.email):
+            if key and key.lower() in keys:
+                found.setdefault(key.lower(), user)
+    return found
+
+
+def recipients(to):
+    """[(recipient as given or as the user's address, the known user or None)]; OperatorError
+    when one is neither an e-mail address nor a user with one."""
+    items = _items(to)
+    users = _users(items)
+    found = []
+    for item in items:
+        address = parseaddr(item)[1]
+        if '@' in item:
+            if not _ADDRESS.match(address or ''):
+                raise _bad(f'"{item}" is not an e-mail address')
+            found.append((item, users.get(address.lower())))
+            continue
+        user = users.get(item.lower())
+        if user is None:
+            raise _bad(f'"{item}" is not an e-mail address nor the username of an active user')
+        if not user.email:
+            raise _bad(f'user "{user.username}" has no e-mail address: set one (flask users create --email)')
+        found.append((formataddr((user.display_name or user.username, user.email)), user))
+    return found
+
+
+def by_language(found, fallback):
+    """{language: [recipient]} in the order the languages first appear."""
+    groups = {}
+    for recipient, user in found:
+        groups.setdefault(language(user.locale if user else None) or fallback, []).append(recipient)
+    return groups
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+def _environment(lang, html, shipped):
+    env = SandboxedEnvironment(autoescape=html, undefined=StrictUndefined, extensions=['jinja2.ext.i18n'],
+                               trim_blocks=shipped, lstrip_blocks=shipped)
+    env.install_gettext_translations(get_translations(), newstyle=True)
+    env.filters.update(
+        money=lambda value, currency='CNY': format_currency(value, currency, locale=lang),
+        number=lambda value: format_decimal(value, locale=lang),
+        day=lambda value: format_date(value, 'long', locale=lang) if not isinstance(value, str)
+        else format_date(_date(value), 'long', locale=lang))
+    return env
+
+
+def _date(text):
     try:
-        return env.from_string(template).render(**(context or {}))
-    except Exception as error:  # syntax errors, undefined names, sandbox violations, 1/0 in an expression
-        raise _bad(f'the template cannot be rendered: {type(error).__name__}: {error}', code='template_error')
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f'{text!r} is not a date (YYYY-MM-DD)') from None
+
+
+def variant(value, lang, name):
+    """A text, or the one for this language from {"en": ..., "zh": ...} (else the default's, else the first)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+        texts = {language(k): v for k, v in value.items() if language(k)}
+        default = language(current_app.config.get('MAIL_DEFAULT_LOCALE'))
+        return texts.get(lang) or texts.get(default) or next(iter(value.values()))
+    raise _bad(f'"{name}" must be a text or texts by language like {{"en": "...", "zh": "..."}}')
+
+
+def render(template, context, html=False, lang='en'):
+    """The template rendered in Jinja's sandbox with `context`, its `_()` and trans blocks in `lang`;
+    OperatorError (no retry) when it fails."""
+    with force_locale(lang):
+        try:
+            env = _environment(lang, html, shipped=False)
+            return env.from_string(template).render(**{'locale': lang, **(context or {})})
+        except Exception as error:  # syntax errors, undefined names, sandbox violations, 1/0 in an expression
+            raise _bad(f'the template cannot be rendered: {type(error).__name__}: {error}', code='template_error')
+
+
+def shipped(name):
+    if not isinstance(name, str) or not _MAIL_NAME.match(name):
+        raise _bad(f'"mail" must name a shipped mail (letters, digits and "_"), not {name!r}')
+    path = os.path.join(MAIL_TEMPLATES, f'{name}.txt')
+    if not os.path.isfile(path):
+        known = sorted(n[:-4] for n in os.listdir(MAIL_TEMPLATES) if n.endswith('.txt'))
+        raise _bad(f'there is no shipped mail "{name}" (shipped: {", ".join(known)})')
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
+def render_shipped(source, context, lang):
+    """(subject, body) of a shipped mail in `lang`."""
+    with force_locale(lang):
+        try:
+            template = _environment(lang, False, shipped=True).from_string(source)
+            scope = template.new_context({'locale': lang, **(context or {})})
+            subject = ''.join(template.blocks['subject'](scope))
+            body = ''.join(template.blocks['body'](scope))
+        except Exception as error:
+            raise _bad(f'the mail cannot be rendered: {type(error).__name__}: {error}', code='template_error')
+    return ' '.join(subject.split()), body.strip('\n') + '\n'
 
 
 def build_message(sender, to, subject, body, html):
@@ -119,25 +240,77 @@ def _text(value):
     return value.decode('utf-8', 'replace') if isinstance(value, bytes) else str(value)
 
 
-@operator('email.send', 'Render a Jinja template with a context and send it by e-mail (SMTP from the settings; '
-          'with no SMTP host, written to the development outbox instance/mail/).',
-          params=[Param('to', 'any', 'Recipient address, a comma-separated string of them, or a list.'),
-                  Param('subject', 'str', 'Subject line.'),
-                  Param('template', 'str', 'Body: a Jinja template, rendered in a sandbox with `context`.'),
+@operator('email.send', 'Send an e-mail in each recipient\'s language: an inline Jinja template or a shipped mail '
+          '(SMTP from the settings; with no SMTP host, written to the development outbox instance/mail/).',
+          params=[Param('to', 'any', 'Recipients: addresses ("Name <address>" too) or usernames of users with an e-mail '
+                                     'address; a list or a comma-separated string.'),
+                  Param('subject', 'any', 'Subject line: a text, or texts by language {"en": ..., "zh": ...}. Needed '
+                                          'unless "mail" is given.', required=False, default=None),
+                  Param('template', 'any', 'Body: a Jinja template (or templates by language), rendered in a sandbox '
+                                           'with `context` and `locale`; _() and {% trans %} use the catalog. Needed '
+                                           'unless "mail" is given.', required=False, default=None),
+                  Param('mail', 'str', 'A shipped mail instead of subject and template: the name of a file in '
+                                       'tasks/mail_templates/ (order_confirmation, task_waiting).',
+                        required=False, default=None),
                   Param('context', 'dict', 'Names the template may use.', required=False, default=None),
-                  Param('html', 'bool', 'Send the body as HTML (values are escaped) instead of plain text.',
-                        required=False, default=False)],
+                  Param('html', 'bool', 'Send an inline body as HTML (values are escaped) instead of plain text.',
+                        required=False, default=False),
+                  Param('locale', 'str', 'Language (en or zh) for recipients who are not users with a language of '
+                                         'their own; default: the EOMS_MAIL_LOCALE setting.',
+                        required=False, default=None)],
           retries=3, backoff_seconds=5.0, timeout_seconds=90)
-def send(to, subject, template, context=None, html=False):
-    to = recipients(to)
-    body = render(template, context, html)
+def send(to, subject=None, template=None, mail=None, context=None, html=False, locale=None):
+    fallback = _fallback_language(locale)
+    if mail is not None:
+        if html:
+            raise _bad('shipped mails are plain text: leave out "html" with "mail"')
+        source = shipped(mail)
+    elif subject is None or template is None:
+        raise _bad('give "subject" and "template", or "mail" (a shipped mail)')
+    groups = by_language(recipients(to), fallback)
     config = current_app.config
-    message = build_message(config['MAIL_FROM'], to, subject, body, html)
-    result = {'message_id': message['Message-ID'], 'to': to}
-    if not config.get('SMTP_HOST'):
-        result['path'] = _write_outbox(message)
-        return result
-    refused = _smtp_send(config, message, to)
-    if refused:  # some were accepted: the mail went out, so no retry (it would send it twice)
-        result['refused'] = {a: f'{c} {_text(t)}' for a, (c, t) in refused.items()}
+    messages = []
+    for lang, group in groups.items():
+        if mail is not None:
+            title, body = render_shipped(source, context, lang)
+        else:
+            title, body = variant(subject, lang, 'subject'), render(variant(template, lang, 'template'), context,
+                                                                    html, lang)
+        messages.append((lang, group, build_message(config['MAIL_FROM'], group, title, body, html and mail is None)))
+    return _deliver(config, messages)
+
+
+def _fallback_language(locale):
+    if locale is not None and language(locale) is None:
+        raise _bad(f'"locale" must be one of {", ".join(LANGUAGES)}, not {locale!r}')
+    return language(locale) or language(current_app.config.get('MAIL_DEFAULT_LOCALE')) or 'en'
+
+
+def _deliver(config, messages):
+    """Send (or write) every message. A failure before anything went out is raised, so the job
+    is retried; after one went out, the rest are reported as refused (a retry would send the
+    first one twice)."""
+    sent, refused = [], {}
+    for lang, group, message in messages:
+        try:
+            if not config.get('SMTP_HOST'):
+                entry = {'path': _write_outbox(message)}
+            else:
+                entry = {}
+                for address, (code, text) in (_smtp_send(config, message, group) or {}).items():
+                    refused[address] = f'{code} {_text(text)}'
+        except OperatorError as error:
+            if not sent:
+                raise
+            refused.update({recipient: str(error) for recipient in group})
+            continue
+        sent.append({'message_id': message['Message-ID'], 'to': group, 'locale': lang, **entry})
+    result = {'message_id': sent[0]['message_id'], 'to': [r for m in sent for r in m['to']],
+              'locale': sent[0]['locale']}
+    if 'path' in sent[0]:
+        result['path'] = sent[0]['path']
+    if len(sent) > 1:
+        result['messages'] = sent
+    if refused:
+        result['refused'] = refused
     return result
