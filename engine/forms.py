@@ -60,6 +60,31 @@ def with_file_references(schema):
     return out
 
 
+def has_files(schema):
+    return with_file_references(schema) != schema
+
+
+def map_files(schema, data, replace, path=''):
+    """The form data with each file field's value v (each item of a list of files) replaced by
+    replace(path, v); paths as the validation errors give them (`photos/1`)."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for key, node in ((schema or {}).get('properties') or {}).items():
+        if key not in data or not isinstance(node, dict):
+            continue
+        here, value = f'{path}{key}', data[key]
+        if is_file(node):
+            out[key] = replace(here, value)
+        elif is_file_list(node) and isinstance(value, list):
+            out[key] = [replace(f'{here}/{i}', v) for i, v in enumerate(value)]
+        elif node.get('type') == 'object':
+            out[key] = map_files(node, value, replace, f'{here}/')
+        elif node.get('type') == 'array' and isinstance(value, list) and isinstance(node.get('items'), dict):
+            out[key] = [map_files(node['items'], v, replace, f'{here}/{i}/') for i, v in enumerate(value)]
+    return out
+
+
 def validator_for(schema):
     schema = with_file_references(schema)
     validator_cls = jsonschema.validators.validator_for(schema)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 
+from engine import forms
 from engine.db import db
 from engine.errors import EngineError, Invalid, NotFound
 from engine.models import utcnow
@@ -72,6 +73,11 @@ class Upload:
 
 def max_bytes():
     return int(settings.get('ATTACHMENT_MAX_BYTES'))
+
+
+def request_limit():
+    """The most one form or request carrying files may send: ten files at the limit, plus its fields."""
+    return 10 * max_bytes() + 1024 * 1024
 
 
 def human_size(size):
@@ -239,6 +245,26 @@ def usable_in_task(ids, instance_id, task_id, username):
     return found
 
 
+def referenced_files(task_id, schema):
+    """prepare() for engine.commands.complete_task with data from an API client: every file field
+    must hold a reference to a file already kept with the process (uploaded first); references are
+    rewritten from the stored files, and the task's draft files go with the completion."""
+    def prepare(inst, data):
+        given = []
+        forms.map_files(schema, data, lambda path, value: given.append((path, value)))
+        ids = [v.get('attachment_id') for _path, v in given if isinstance(v, dict)]
+        known = usable_in_task(ids, inst.id, task_id, username=None)  # nobody's draft files
+        bad = [path for path, v in given if not isinstance(v, dict) or v.get('attachment_id') not in known]
+        if bad:
+            raise Invalid(f'{", ".join(bad)}: a file field takes a reference to a file of this order or process, '
+                          '{"attachment_id": ..., "filename": ...}: upload the file first (POST '
+                          '/api/v1/orders/{number}/attachments) and send its id.', code='unknown_attachment',
+                          details=[{'path': p, 'message': 'not a file of this order or process'} for p in bad])
+        discard_drafts(task_id)
+        return forms.map_files(schema, data, lambda path, value: reference(known[value['attachment_id']]))
+    return prepare
+
+
 def submit_drafts(task_id, kept_ids):
     """The task was completed: its kept draft files become task files and every other draft file
     of the task goes (in the completing transaction)."""
@@ -261,7 +287,3 @@ def discard_drafts(task_id, username=None, keep=()):
         statement = statement.where(OrderAttachment.id.not_in(list(keep)))
     db.session.execute(statement.execution_options(synchronize_session=False))
 
-
-def request_limit():
-    """The most one form or request carrying files may send: ten files at the limit, plus its fields."""
-    return 10 * max_bytes() + 1024 * 1024

@@ -130,3 +130,23 @@ def test_the_openapi_document_describes_the_attachment_paths(api):
     assert 'multipart/form-data' in listing['post']['requestBody']['content']
     assert {'201', '413', '422', '403', '404'} <= set(listing['post']['responses'])
     assert 'get' in paths['/api/v1/orders/{number}/attachments/{attachment_id}']
+
+
+def test_a_task_completed_through_the_api_takes_references_to_uploaded_files(app, api):
+    from engine import deployments
+    from tests.test_task_attachments import order_at_contract
+    with app.app_context():
+        for name in ('order_approval.bpmn', 'order_lifecycle.bpmn'):
+            deployments.deploy(name.split('.')[0], shipped_bundle(name), actor='tests')
+        number, _order_id, _inst_id, task_id = order_at_contract()
+    scan = upload(api, number, PDF, '合同.pdf').json
+    contract = {'contract_number': 'HT-9', 'signed_date': '2026-11-20', 'payment_terms': 'net_30'}
+    for given in ({'attachment_id': scan['id'] + 99, 'filename': 'x.pdf'}, 'data:application/pdf;base64,JVBERi0='):
+        refused = api.complete(task_id, {**contract, 'signed_contract': given})
+        assert refused.status == 422 and refused.json['error']['code'] == 'unknown_attachment', refused
+        assert refused.json['error']['details'] == [{'path': 'signed_contract',
+                                                     'message': 'not a file of this order or process'}]
+    done = api.complete(task_id, {**contract, 'signed_contract': {'attachment_id': scan['id'], 'filename': 'any'}})
+    assert done.status == 200, done
+    assert done.json['data']['signed_contract'] == {'attachment_id': scan['id'], 'filename': '合同.pdf',
+                                                    'size': len(PDF), 'content_type': 'application/pdf'}

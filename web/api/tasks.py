@@ -1,6 +1,8 @@
 from flask import g
 
 from engine import commands, queries
+from engine.forms import has_files
+from orders import attachments
 from . import bp
 from .docs import doc, json_body, query_args
 from .instances import instance_response
@@ -30,5 +32,10 @@ def unclaim_task(task_id):
 @bp.post('/tasks/<task_id>/complete')
 @doc('Complete a task with form data', body=CompleteTask, response=Instance, errors=(403, 404, 409, 422))
 def complete_task(task_id):
+    """A file field takes a reference to a file kept with the order or process,
+    `{"attachment_id": 12, "filename": "scan.pdf"}`: upload it first (POST
+    /api/v1/orders/{number}/attachments); any other file answers 422 `unknown_attachment`."""
     body = json_body(CompleteTask)
-    return instance_response(commands.complete_task(task_id, body['data'], g.actor))
+    form = queries.task_view(commands.task_row(task_id))['form']
+    prepare = attachments.referenced_files(task_id, form['schema']) if form and has_files(form['schema']) else None
+    return instance_response(commands.complete_task(task_id, body['data'], g.actor, prepare=prepare))
