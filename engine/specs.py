@@ -101,12 +101,28 @@ def dump_specs(processes, collaborations, dependencies):
     })
 
 
+def _attach_event_subprocesses(spec):
+    """SpiffWorkflow 3.2 connects an event subprocess with a message (or other non-timer) start
+    to the process start only in memory, when the first such message arrives, on the spec object
+    itself. Specs are cached and shared here, so that would give every instance started later an
+    extra branch that never ends, while a process that never saw the message cannot finish the
+    subprocess ("No input task connected"). Give each one its input up front instead, without
+    the output that would start it unasked."""
+    start = getattr(spec, 'start', None)
+    for name in getattr(start, 'trigger_specs', None) or []:
+        task_spec = spec.task_specs.get(name)
+        if task_spec is not None and start not in task_spec.inputs:
+            task_spec._connect_notify(start)
+
+
 class _VersionSpecs:
     def __init__(self, text):
         s = serializer()
         doc = json.loads(text, cls=s.json_decoder_cls)
         self.processes = {pid: s.registry.restore(d) for pid, d in doc['processes'].items()}
         self.collaborations = {cid: s.registry.restore(d) for cid, d in doc['collaborations'].items()}
+        for spec in (*self.processes.values(), *self.collaborations.values()):
+            _attach_event_subprocesses(spec)
         self.dependencies = doc['dependencies']
 
     def for_start(self, start_id):
