@@ -172,8 +172,8 @@ def insert_for_order(connection, order_id, uploads, uploaded_by, source='intake'
 
 
 def owner_of(instance_id):
-    """(order id, instance id) a file from this instance's tasks belongs to: its order when it
-    has one, else the instance."""
+    """(order id or None, instance id) of a file from this instance's tasks: it belongs to the
+    instance's order when there is one (and remembers its instance), else to the instance."""
     order_id = db.session.execute(select(Order.id).where(Order.instance_id == instance_id)).scalar()
     return order_id, instance_id
 
@@ -187,18 +187,6 @@ def _listed():
 
 def for_order(order_id):
     return db.session.execute(_listed().where(OrderAttachment.order_id == order_id)).scalars().all()
-
-
-def for_instance(instance_id):
-    """The files of a process without an order, and those its tasks added to its order."""
-    return db.session.execute(_listed().where(OrderAttachment.instance_id == instance_id)).scalars().all()
-
-
-def get(attachment_id):
-    found = db.session.get(OrderAttachment, attachment_id) if attachment_id is not None else None
-    if found is None:
-        raise NotFound(f'No attachment {attachment_id}.', code='attachment_not_found')
-    return found
 
 
 def of_order(order_id, attachment_id):
