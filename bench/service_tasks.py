@@ -1,18 +1,20 @@
 """Service tasks on RQ workers and timers: bare RQ as the limit, then a process of 10 chained
 service tasks through the engine, then the timer sweep with many armed timers.
 
-    .venv/bin/python bench/service_tasks.py [--quick]
+    .venv/bin/python bench/service_tasks.py [--quick] [--forking]
 
 Phases (each prints its figures, or its error, and the next one runs regardless):
   (1) bare RQ: no-op jobs, 1 and 2 workers: jobs/s, and enqueue-to-finish latency one job at a time
   (2) 10 chained service tasks (operator `bench.noop`) started through engine.commands.start, 1 and 2
       workers: service tasks/s with many instances in flight, and the round trip from the outbox row's
       created_at to the instance having advanced (next outbox row's created_at, or ended_at), one
-      instance at a time
+      instance at a time, split into the requests sent through the queue and those the reporting
+      worker kept and ran itself; the CPU time the workers used per service task
   (3) timers: instances waiting at a PT1H intermediate timer, a few due in 1 s; fire_due_timers in a
       loop: how late each due one fired, and the time of one sweep with 1,000 vs 10,000 not-yet-due timers
-Workers are subprocesses of this script (`--worker`): rq SimpleWorkers inside the Flask app, each job
-in a fresh app context, on a private Redis. The database is a temporary SQLite file, or the
+Workers are subprocesses of this script (`--worker`) running the worker classes of `flask worker`:
+without a fork, each job in a fresh app context (`--no-fork`), or with --forking as it runs by
+default, a forked work horse per job; on a private Redis. The database is a temporary SQLite file, or the
 PostgreSQL at BENCH_DATABASE_URL when set (its schema `public` is dropped and rebuilt).
 Figures are printed, never asserted. The last line is `service/bare-rq ratio: X.XX`.
 """
@@ -166,26 +168,39 @@ def build_app(db_url, redis_url):
 
 
 def worker_main():
-    """`--worker`: one SimpleWorker on the bench queue, each job in a fresh app context."""
+    """`--worker`: one worker on the bench queue as `flask worker --no-fork` runs it (each job in a
+    fresh app context, in the worker process), or with BENCH_WORKER_FORKING=1 as `flask worker`
+    runs it by default (a forked work horse per job)."""
     import logging
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
+    from web.cli.worker import AppSimpleWorker, AppWorker, quiet_engine_logs
     app = make_app(os.environ['BENCH_WORKER_DB'], os.environ['BENCH_WORKER_REDIS'])
     logging.getLogger('rq').setLevel(logging.WARNING)
-
-    class AppSimpleWorker(SimpleWorker):
-        def perform_job(self, job, queue, *args, **kwargs):
-            with app.app_context():
-                return super().perform_job(job, queue, *args, **kwargs)
-
+    quiet_engine_logs()
     connection = Redis.from_url(os.environ['BENCH_WORKER_REDIS'])
-    worker = AppSimpleWorker([Queue(QUEUE, connection=connection)], connection=connection)
+    worker_class = AppWorker if os.environ.get('BENCH_WORKER_FORKING') == '1' else AppSimpleWorker
+    worker = worker_class([Queue(QUEUE, connection=connection)], connection=connection, app=app)
     worker.work(burst=False, with_scheduler=False, logging_level='WARNING')
 
 
+def cpu_seconds(pids):
+    """CPU time (user + system) the processes and their reaped children used so far, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf('SC_CLK_TCK')
+
+
 class Workers:
-    def __init__(self, db_url, redis_url, tmp):
-        self.env = dict(os.environ, BENCH_WORKER_DB=db_url, BENCH_WORKER_REDIS=redis_url, PYTHONUNBUFFERED='1')
+    def __init__(self, db_url, redis_url, tmp, forking=False):
+        self.env = dict(os.environ, BENCH_WORKER_DB=db_url, BENCH_WORKER_REDIS=redis_url, PYTHONUNBUFFERED='1',
+                        BENCH_WORKER_FORKING='1' if forking else '0')
         self.redis_url, self.tmp = redis_url, tmp
         self.procs = []
 
@@ -224,6 +239,9 @@ class Workers:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=10)
+
+    def pids(self):
+        return [p.pid for p in self.procs]
 
     def close(self):
         while self.procs:
@@ -291,10 +309,12 @@ def wait_completed(app, ids, timeout, poll=0.002):
 
 def round_trips(app, ids, parts=None):
     """Per service task: ms from its outbox row's created_at to the instance having advanced.
-    `parts` collects where it went: row written -> enqueued (dispatched_at) -> reported done by the
-    worker's command (finished_at) -> next row written or instance ended."""
+    `parts` collects where it went, for requests sent through the queue and for those the worker
+    kept (written dispatched by the report before them, run by the same job): row written ->
+    enqueued (dispatched_at) -> reported done by the worker's command (finished_at) -> next row
+    written or instance ended."""
     from engine.models import Outbox, ProcessInstance
-    parts = parts if parts is not None else {'enqueued': [], 'reported': [], 'advanced': []}
+    parts = parts if parts is not None else new_parts()
     trips = []
     with app.app_context():
         for inst in ProcessInstance.query.filter(ProcessInstance.id.in_(ids)).all():
@@ -305,10 +325,26 @@ def round_trips(app, ids, parts=None):
             trips += [(b - a).total_seconds() * 1000 for a, b in zip(marks, marks[1:])]
             for r, following in zip(rows, marks[1:]):
                 if r.dispatched_at and r.finished_at:
-                    parts['enqueued'].append((r.dispatched_at - r.created_at).total_seconds() * 1000)
-                    parts['reported'].append((r.finished_at - r.dispatched_at).total_seconds() * 1000)
-                    parts['advanced'].append((following - r.finished_at).total_seconds() * 1000)
+                    kind = parts['kept' if r.dispatched_at == r.created_at else 'queued']
+                    kind['trip'].append((following - r.created_at).total_seconds() * 1000)
+                    kind['enqueued'].append((r.dispatched_at - r.created_at).total_seconds() * 1000)
+                    kind['reported'].append((r.finished_at - r.dispatched_at).total_seconds() * 1000)
+                    kind['advanced'].append((following - r.finished_at).total_seconds() * 1000)
     return trips
+
+
+def new_parts():
+    return {kind: {'trip': [], 'enqueued': [], 'reported': [], 'advanced': []} for kind in ('queued', 'kept')}
+
+
+def describe_parts(parts):
+    lines = []
+    for kind, how in (('queued', 'through the queue'), ('kept', 'kept by the worker that reported the one before')):
+        found = parts[kind]
+        if found['trip']:
+            lines.append(f'    {len(found["trip"])} {how}: round trip p50 {pct(found["trip"], 50):.1f} ms = '
+                         + ', '.join(f'{pct(found[k], 50):.1f} ms {k}' for k in ('enqueued', 'reported', 'advanced')))
+    return lines
 
 
 def first_last(app, ids):
@@ -320,23 +356,28 @@ def first_last(app, ids):
     return (hi - lo).total_seconds()
 
 
-def service_chain(app, instances, latency_instances):
+def service_chain(app, workers, instances, latency_instances):
     # round trip, one instance in flight at a time
     lat_ids = []
     for _ in range(latency_instances):
         iid = start_chain(app)
         wait_completed(app, [iid], 60)
         lat_ids.append(iid)
-    parts = {'enqueued': [], 'reported': [], 'advanced': []}
+    parts = new_parts()
     trips = round_trips(app, lat_ids, parts)
     # throughput, all instances started at once through commands.start
+    cpu = cpu_seconds(workers.pids()), time.process_time()
     t0 = time.time()
     ids = [start_chain(app) for _ in range(instances)]
     started = time.time() - t0
     wait_completed(app, ids, 60 + instances, poll=0.05)
+    used = cpu_seconds(workers.pids()) - cpu[0], time.process_time() - cpu[1]
     seconds = first_last(app, ids)
-    loaded = round_trips(app, ids)
-    return CHAIN * instances / seconds, trips, loaded, started, parts
+    loaded_parts = new_parts()
+    loaded = round_trips(app, ids, loaded_parts)
+    return {'rate': CHAIN * instances / seconds, 'trips': trips, 'loaded': loaded, 'started': started,
+            'parts': parts, 'loaded_parts': loaded_parts,
+            'worker_cpu_ms': used[0] * 1000 / (CHAIN * instances), 'bench_cpu_ms': used[1] * 1000 / instances}
 
 
 # -- (3) timers ------------------------------------------------------------------------------
@@ -474,6 +515,9 @@ def database(tmp):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--quick', action='store_true', help='fewer jobs, instances and real timers (< 60 s)')
+    parser.add_argument('--forking', action='store_true',
+                        help="workers as `flask worker` runs by default, a forked work horse per job, instead "
+                             "of as `flask worker --no-fork`")
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -490,12 +534,13 @@ def main():
         db_url, db_label = database(tmp)
         redis_url, redis_proc = start_embedded(data_dir=os.path.join(tmp, 'redis'))
         out(f'{"quick" if args.quick else "full"} run on {os.cpu_count()} CPUs, load average {load:.2f} at start; '
-            f'{db_label}, private Redis, SimpleWorker subprocesses')
+            f'{db_label}, private Redis, '
+            + ('forking workers (flask worker)' if args.forking else 'workers without fork (flask worker --no-fork)'))
         app = build_app(db_url, redis_url)
         with app.app_context():
             from engine import deployments
             deployments.deploy('bench_chain', {'bench_chain.bpmn': chain_bpmn()}, actor='bench')
-        workers = Workers(db_url, redis_url, tmp)
+        workers = Workers(db_url, redis_url, tmp, forking=args.forking)
         for w in (1, 2):
             def phase1(w=w):
                 workers.scale(w)
@@ -508,19 +553,22 @@ def main():
             def phase2(w=w):
                 workers.scale(w)
                 start_chain(app)  # warm-up: caches of the workers and of this process
-                rate, trips, loaded, start_s, parts = service_chain(app, size['instances'], size['latency_instances'])
+                got = service_chain(app, workers, size['instances'], size['latency_instances'])
+                rate, trips, loaded = got['rate'], got['trips'], got['loaded']
                 results[('svc', w)] = rate
                 results[('p50', w)] = pct(trips, 50)
                 bare = results.get(('bare', w))
                 ratio = f', {rate / bare:.2f} x bare RQ' if bare else ''
                 out(f'(2) {CHAIN} service tasks, {w} worker{"s" if w > 1 else " "}: {rate:6.0f} service tasks/s '
-                    f'({size["instances"]} instances started in {start_s:.1f} s{ratio})'
+                    f'({size["instances"]} instances started in {got["started"]:.1f} s{ratio})'
                     + (f'  target >= 200: {verdict(rate >= 200)}' if w == 2 else ''))
+                out(f'    CPU: workers {got["worker_cpu_ms"]:.2f} ms per service task, this process '
+                    f'{got["bench_cpu_ms"]:.1f} ms per instance started (load average now {os.getloadavg()[0]:.2f})')
                 out(f'    round trip one instance at a time: p50 {pct(trips, 50):.1f} ms, p95 {pct(trips, 95):.1f} ms '
                     f'({len(trips)} tasks)  target p50 <= 15 ms: {verdict(pct(trips, 50) <= 15)}; '
                     f'with all in flight: p50 {pct(loaded, 50):.0f} ms, p95 {pct(loaded, 95):.0f} ms')
-                out('    p50 of its parts: ' + ', '.join(f'{pct(v, 50):.1f} ms {k}' for k, v in parts.items())
-                    + ' (row written -> enqueued -> reported done by the worker -> next row / ended)')
+                for line in describe_parts(got['parts']):
+                    out(line)
             run_phase(f'(2) service tasks, {w} workers', phase2)
         workers.close()
         run_phase('(3) timers', timers, app, size)

@@ -72,15 +72,50 @@ def _encode(obj_to_dict):
         s.registry._encoder_mode = False
 
 
+class _JustSaved:
+    """The last few workflows this process saved, by the text they were saved as. The next command
+    on an instance (a worker going on with its chain of service tasks) loads exactly that text:
+    it gets the object back instead of decoding it again. Each is handed out once, so no two
+    commands share one; one that changes it and then fails never puts it back."""
+
+    def __init__(self, size=16):
+        self.size = size
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, text, workflow):
+        with self._lock:
+            self._items[text] = workflow
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def take(self, text, spec, subprocess_specs):
+        with self._lock:
+            workflow = self._items.pop(text, None)
+        if workflow is None or workflow.spec is not spec or workflow.subprocess_specs != subprocess_specs:
+            return None
+        return workflow
+
+
+_just_saved = _JustSaved()
+
+
 def dump_state(workflow):
+    """The state as text. The workflow must not change after this (it may be handed out again by
+    `load_state` for the same text)."""
     def convert(s):
         dct = s.to_dict(workflow)
         dct[s.VERSION_KEY] = s.VERSION
         return dct
-    return _encode(convert)
+    text = _encode(convert)
+    _just_saved.put(text, workflow)
+    return text
 
 
 def load_state(text, spec, subprocess_specs):
+    workflow = _just_saved.take(text, spec, subprocess_specs)
+    if workflow is not None:
+        return workflow
     s = serializer()
     dct = json.loads(text, cls=s.json_decoder_cls)
     s.migrate(dct)

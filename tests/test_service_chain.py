@@ -3,11 +3,13 @@ the other branch of a fork goes through the queue, a request whose time limit do
 the job goes back to the queue, and a request kept by a worker that died is sent again and runs
 once. Real Redis, a real RQ worker (SimpleWorker in this process), a real HTTP server."""
 import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import DATA
+from tests.conftest import DATA, ROOT
 from tests.support.api import read_files
 from tests.test_service_tasks import HttpServer, clean_queue, event_kinds, outbox_rows, run_jobs
 
@@ -128,3 +130,16 @@ def test_rows_a_command_queued_are_written_at_commit_and_dropped_by_a_rollback(a
         fastsql.later(insert, [row])
         db.session.commit()
         assert fastsql.select_column(probes, {'instance_id': inst['id']}) == [1]
+
+
+def test_flask_worker_without_fork_runs_the_chain_in_its_own_process(api, app, erp, chain, redis_server):
+    env = {**os.environ, 'DATABASE_URL': app.config['SQLALCHEMY_DATABASE_URI'], 'REDIS_URL': redis_server.url,
+           'EOMS_RQ_QUEUE': app.config['RQ_QUEUE'], 'PYTHONUNBUFFERED': '1'}
+    inst = chain()
+    worker = subprocess.run([sys.executable, '-m', 'flask', '--app', 'wsgi', 'worker', '--burst', '--no-fork'],
+                            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 0, worker.stdout + worker.stderr
+    inst = api.instance(inst['id'])
+    assert inst['status'] == 'completed', worker.stdout + worker.stderr
+    assert sorted(c['path'] for c in erp.calls) == sorted(PATHS)
+    assert len(finished_jobs(app)) == 2

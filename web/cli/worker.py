@@ -1,23 +1,43 @@
 """`flask --app wsgi worker`: an RQ worker with its scheduler, inside the app context.
 
 Runs as many times as you like, on any machine that reaches the shared Redis and database.
-Job functions run in a forked work horse with a fresh app context of their own, so they can
-use the database; the horse never reuses a database connection opened before the fork.
+By default job functions run in a forked work horse with a fresh app context of their own, so
+they can use the database; the horse never reuses a database connection opened before the fork.
+With --no-fork they run in the worker process itself, each in a fresh app context.
 """
+import logging
+
 import click
 import redis
 from flask import current_app
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 
 from tasks.redis_server import redis_answers
 
 
-class AppWorker(Worker):
-    """An RQ `Worker` whose work horses run each job inside a fresh Flask app context."""
+def quiet_engine_logs():
+    """SpiffWorkflow logs every task's every state change at INFO: on a worker running thousands of
+    service tasks that is most of its output and a few percent of its time, and the audit table
+    already records what happened. Its warnings and errors still show."""
+    logging.getLogger('spiff').setLevel(logging.WARNING)
+
+
+class _JobsInAppContext:
+    """Each job runs inside a fresh Flask app context (its own database session)."""
 
     def __init__(self, *args, app=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
+
+    def perform_job(self, job, queue, execution):
+        if self.app is None:
+            return super().perform_job(job, queue, execution)
+        with self.app.app_context():
+            return super().perform_job(job, queue, execution)
+
+
+class AppWorker(_JobsInAppContext, Worker):
+    """An RQ `Worker` whose work horses run each job inside a fresh Flask app context."""
 
     def main_work_horse(self, job, queue):
         # Pooled connections were opened by the parent: drop them here without closing them
@@ -32,11 +52,13 @@ class AppWorker(Worker):
                 self.log.exception('Worker %s: could not reset database pools', self.name)
         super().main_work_horse(job, queue)
 
-    def perform_job(self, job, queue, execution):
-        if self.app is None:
-            return super().perform_job(job, queue, execution)
-        with self.app.app_context():
-            return super().perform_job(job, queue, execution)
+
+class AppSimpleWorker(_JobsInAppContext, SimpleWorker):
+    """Runs each job in the worker process, without a fork: a forked horse costs 25-50 ms a job
+    here (a no-op job is 3-4x slower), and every horse starts with cold caches (parsed specs,
+    compiled statements, database connections). The time limit still holds (SIGALRM); a job that
+    crashes the interpreter takes the worker with it, and its outbox row is sent again once the
+    redispatch delay has passed."""
 
 
 def register(app):
@@ -44,7 +66,10 @@ def register(app):
     @click.option('--burst', is_flag=True, help='Stop when the queues are empty.')
     @click.option('--queues', default=None, metavar='Q1,Q2',
                   help='Comma-separated queue names (default: the RQ_QUEUE setting).')
-    def worker_command(burst, queues):
+    @click.option('--no-fork', 'no_fork', is_flag=True,
+                  help='Run jobs in this process instead of a forked work horse each: several times the '
+                       'throughput of short jobs; a job that crashes Python stops the worker.')
+    def worker_command(burst, queues, no_fork):
         """Run an RQ worker (with its scheduler) on REDIS_URL."""
         flask_app = current_app._get_current_object()
         url = flask_app.config['REDIS_URL']
@@ -53,9 +78,11 @@ def register(app):
         names = [n.strip() for n in (queues or flask_app.config['RQ_QUEUE']).split(',') if n.strip()]
         if not names:
             raise click.BadParameter('no queue names', param_hint='--queues')
+        quiet_engine_logs()
         connection = redis.Redis.from_url(url)
-        worker = AppWorker([Queue(name, connection=connection) for name in names],
-                           connection=connection, app=flask_app)
+        worker_class = AppSimpleWorker if no_fork else AppWorker
+        worker = worker_class([Queue(name, connection=connection) for name in names],
+                              connection=connection, app=flask_app)
         if not burst:
             from tasks import maintenance
             maintenance.start(flask_app, flask_app.config['TIMER_SWEEP_SECONDS'])
