@@ -8,6 +8,7 @@ database, taken at a transaction's first write and kept to its commit, so writin
 make every other writer wait (in SQLite's sleep-and-retry busy handler) while this one computes."""
 import json
 import re
+from contextlib import nullcontext
 from datetime import timezone
 from functools import lru_cache
 
@@ -105,5 +106,11 @@ def _drop_unwritten(session, transaction):
 
 def _run_later(session):
     queued = session.info.pop(_LATER, None)
-    for sql, rows in queued or ():
-        run(sql, rows, session, prepared=True)
+    if not queued:
+        return
+    dbapi_connection = session.connection().connection.dbapi_connection
+    # psycopg 3 sends them all before reading any answer: one round trip instead of one each
+    pipeline = getattr(dbapi_connection, 'pipeline', None)
+    with pipeline() if pipeline is not None else nullcontext():
+        for sql, rows in queued:
+            run(sql, rows, session, prepared=True)
