@@ -64,9 +64,11 @@ class PendingOrder:
         return total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
 
     def process_data(self):
-        """The order as the lifecycle's process data: JSON only (numbers, ISO dates)."""
+        """The order as the lifecycle's process data: JSON only (numbers, ISO dates). It was
+        validated whole, so the lifecycle goes straight to the quotation (`intake_complete`)."""
         v = self.values
         data = {
+            'intake_complete': True,
             'order_number': self.number, 'title': v['title'], 'customer': self.customer_name,
             'customer_code': self.customer_code, 'work_type': v['type'], 'order_type': v['order_type'],
             'urgency': v['urgency'], 'priority': v['priority'], 'amount': _json(self.amount), 'currency': self.currency,

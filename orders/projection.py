@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.models import HumanTask, ProcessInstance
 from . import milestones
 from .models import Order
-from .stages import LIFECYCLE, stage_of_task
+from .stages import LIFECYCLE, furthest
 
 _SKIP = 'eoms_order_projection_skip'
 
@@ -33,21 +33,24 @@ def _number(value):
 
 
 def derive(connection, instance_id, instance_status, data):
-    """{stage, status, next_due_at, process_actual_cost} of the order of this instance."""
+    """{stage, status, next_due_at[, process_actual_cost]} of the order of this instance."""
     status = status_of(instance_status, data)
     ready = connection.execute(select(HumanTask.name, HumanTask.title, HumanTask.due_at)
                                .where(HumanTask.instance_id == instance_id, HumanTask.state == 'ready')
                                .order_by(HumanTask.created_at.desc())).all()
     if status in ('closed', 'cancelled'):
         stage = status
-    else:
-        task = ready[0] if ready else connection.execute(
-            select(HumanTask.name, HumanTask.title).where(HumanTask.instance_id == instance_id)
-            .order_by(HumanTask.created_at.desc()).limit(1)).first()
-        stage = (stage_of_task(task.name, task.title) if task is not None else None) or 'intake'
+    else:  # the furthest ready task's stage, else the furthest any task reached
+        tasks = ready or connection.execute(select(HumanTask.name, HumanTask.title)
+                                            .where(HumanTask.instance_id == instance_id)).all()
+        stage = furthest(tasks) or 'intake'
     dues = [t.due_at for t in ready if t.due_at is not None]
-    return {'stage': stage, 'status': status, 'next_due_at': min(dues) if dues else None,
-            'process_actual_cost': _number((data or {}).get('total_actual_cost'))}
+    values = {'stage': stage, 'status': status, 'next_due_at': min(dues) if dues else None}
+    # The data is the last completed task's: a change request's task, running beside the main
+    # path, knows no costs, and leaves the cost the main path last reported in place.
+    if 'total_actual_cost' in (data or {}):
+        values['process_actual_cost'] = _number(data['total_actual_cost'])
+    return values
 
 
 def skip(session, instance):
@@ -57,6 +60,10 @@ def skip(session, instance):
 
 def unskip(session, instance):
     session.info.get(_SKIP, set()).discard(id(instance))
+
+
+def skipped(session, instance):
+    return id(instance) in session.info.get(_SKIP, ())
 
 
 @event.listens_for(Session, 'after_flush')

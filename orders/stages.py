@@ -23,7 +23,7 @@ TASK_STAGES = {
     'pm_approval': 'approval', 'escalated_pm_approval': 'approval',
     'dh_approval': 'approval', 'escalated_dh_approval': 'approval',
     'finance_approval': 'approval', 'escalated_finance_approval': 'approval',
-    'revise_order': 'approval',
+    'revise_order': 'approval', 'approve_change': 'approval',
     'prepare_contract': 'contract',
     'plan_milestones': 'execution', 'milestone_checkin': 'execution',
     'customer_acceptance': 'acceptance', 'rectify_defects': 'acceptance',
@@ -34,14 +34,25 @@ TITLE_STAGES = {
     'Project manager approval': 'approval', 'Escalated project manager approval': 'approval',
     'Department head approval': 'approval', 'Escalated department head approval': 'approval',
     'Finance approval': 'approval', 'Escalated finance approval': 'approval', 'Revise order': 'approval',
+    'Approve change': 'approval',
     'Prepare contract': 'contract', 'Plan milestones': 'execution', 'Milestone check-in': 'execution',
     'Customer acceptance': 'acceptance', 'Rectify defects': 'acceptance', 'Settlement': 'settlement',
 }
 OPEN_STATUSES = ('open', 'error')
+# Stages in which an order takes change requests (orders/changes.py).
+CHANGE_STAGES = ('execution',)
 
 
 def stage_of_task(name, title):
     return TASK_STAGES.get(name) or TITLE_STAGES.get(title)
+
+
+def furthest(tasks):
+    """The stage of the task furthest along the lifecycle, or None: the lifecycle's main path
+    only moves forward, and the approval of a change request (an `approval` task while the order
+    is in execution) runs beside it, so the furthest stage is the main path's."""
+    found = [s for s in (stage_of_task(t.name, t.title) for t in tasks) if s is not None]
+    return max(found, key=STAGES.index) if found else None
 
 
 def _late_milestones(today):

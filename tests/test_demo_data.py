@@ -24,5 +24,9 @@ def test_demo_orders_stand_where_the_demo_says(app, db_session):
     assert waiting_at['Warehouse roof repair'] == ('waiting', ['Milestone check-in'])
     assert waiting_at['Boiler room upgrade'] == ('completed', [])
     assert [o.stage for o in orders] == ['quotation', 'approval', 'approval', 'execution', 'closed']
+    assert [o.revision for o in orders] == [1, 1, 1, 2, 1]  # the order in execution had a change approved
+    roof = orders[3]
+    assert (roof.amount, str(roof.planned_end)) == (165000, '2027-02-15')
+    assert [(c.status, c.revision, c.previous['amount']) for c in roof.changes] == [('approved', 2, 150000)]
     assert load_demo()[-1].strip().startswith('zhou.jing'), 'a second load adds nothing and still prints logins'
     assert Order.query.count() == len(ORDERS)

@@ -44,8 +44,9 @@ def test_create_starts_the_lifecycle_with_the_order_as_process_data(orders_api):
     assert order['number'] == f'EO-{utcnow().year}-0001'
     assert order['customer'] == {'code': 'SWW', 'name': 'Suzhou Water Works'}
     assert order['amount'] == 460000 and order['budget'] == 400000 and order['currency'] == 'CNY'
-    assert order['stage'] == 'intake' and order['status'] == 'open' and order['revision'] == 1
-    assert [t['title'] for t in order['tasks']] == ['Order intake']
+    # Entered complete through a channel: the lifecycle skips its "Order intake" task.
+    assert order['stage'] == 'quotation' and order['status'] == 'open' and order['revision'] == 1
+    assert [t['title'] for t in order['tasks']] == ['Prepare quotation']
     assert [i['total'] for i in order['line_items']] == [370000, 90000]
     assert order['milestones'][0]['planned_end'] == '2027-01-15'
 
@@ -57,7 +58,7 @@ def test_create_starts_the_lifecycle_with_the_order_as_process_data(orders_api):
     assert data['line_items'][0] == {'description': 'Centrifugal pump DN150', 'quantity': 2, 'unit': 'set',
                                      'unit_price': 185000}
     assert data['order_type'] == 'standard' and data['work_type'] == 'construction'
-    assert data['requested_date'] == '2027-03-31'
+    assert data['requested_date'] == '2027-03-31' and data['intake_complete'] is True
 
     again = api.get(f'/orders/{order["number"]}')
     assert again.status == 200 and again.json == order
@@ -269,8 +270,8 @@ def test_list_filters(orders_api, three_orders):
     assert numbers(api.get('/orders?owner=li.wei')) == [c, a]
     assert numbers(api.get('/orders?amount_min=100000')) == [c, a]
     assert numbers(api.get('/orders?amount_min=100000&amount_max=200000')) == [c]
-    assert numbers(api.get('/orders?stage=intake')) == [c, b, a]
-    assert numbers(api.get('/orders?stage=approval')) == []
+    assert numbers(api.get('/orders?stage=quotation')) == [c, b, a]
+    assert numbers(api.get('/orders?stage=intake,approval')) == []
     assert numbers(api.get('/orders?status=open')) == [c, b, a]
     assert numbers(api.get('/orders?overdue=false')) == [c, b, a]
     assert numbers(api.get('/orders?q=valve')) == [c]
@@ -304,12 +305,9 @@ def test_unknown_order_answers_404(orders_api):
 # -- stage, status and risk flags ----------------------------------------------------------------------
 
 def to_approval(api, order):
-    """Complete intake and quotation: the project manager's approval is ready, due in 2 days."""
+    """Complete the quotation: the project manager's approval is ready, due in 2 days."""
     iid = order['instance_id']
     data = api.instance(iid)['data']
-    intake = {k: data[k] for k in ('title', 'customer', 'order_type', 'urgency', 'amount', 'line_items')}
-    intake.update(description='Two pumps', requested_date='2027-03-31')
-    assert api.complete(api.ready_task(iid, 'Order intake')['id'], intake).status == 200
     quotation = {'quoted_amount': data['amount'], 'validity_days': 30, 'quotation_notes': 'ok'}
     assert api.complete(api.ready_task(iid, 'Prepare quotation')['id'], quotation).status == 200
 
@@ -343,10 +341,11 @@ def test_stage_and_status_of_finished_and_idle_instances(orders_api):
     db.session.get(ProcessInstance, idle['instance_id']).status = 'running'
     db.session.commit()
     got = {o['title']: (o['stage'], o['status']) for o in api.get('/orders').json['items']}
-    assert got == {'Done': ('closed', 'closed'), 'Withdrawn': ('cancelled', 'cancelled'), 'Idle': ('intake', 'open')}
+    assert got == {'Done': ('closed', 'closed'), 'Withdrawn': ('cancelled', 'cancelled'),
+                   'Idle': ('quotation', 'open')}
     assert numbers(api.get('/orders?stage=closed')) == [done['number']]
     assert numbers(api.get('/orders?status=cancelled')) == [withdrawn['number']]
-    assert numbers(api.get('/orders?stage=intake')) == [idle['number']]
+    assert numbers(api.get('/orders?stage=quotation')) == [idle['number']]
 
 
 def test_overdue_when_a_ready_task_or_a_milestone_is_past_due(orders_api, monkeypatch):

@@ -150,7 +150,7 @@ def test_import_makes_the_good_rows_whole_and_reports_the_bad(customers):
     assert order['customer']['name'] == '杭州湖滨写字楼' and order['source'] == 'import'
     assert order['line_items'] == [{'description': 'Inspection 15', 'quantity': 2, 'unit': 'day', 'unit_price': 500,
                                     'total': 1000}]
-    assert order['amount'] == 1015 and order['stage'] == 'intake'
+    assert order['amount'] == 1015 and order['stage'] == 'quotation'  # imported whole: no intake task
     assert customers.instance(order['instance_id'])['data']['order_number'] == order['number']
 
 
@@ -275,7 +275,7 @@ def test_export_follows_the_filter_and_search(customers):
     rows = list(csv.DictReader(io.StringIO(raw.get_data().decode('utf-8-sig'))))
     assert [row['title'] for row in rows] == ['Office fit-out']
     assert rows[0]['customer'] == 'HLO' and rows[0]['customer_name'] == '杭州湖滨写字楼'
-    assert rows[0]['stage'] == 'intake' and rows[0]['status'] == 'open'
+    assert rows[0]['stage'] == 'quotation' and rows[0]['status'] == 'open'
     book = load_workbook(io.BytesIO(exported(api, 'format=xlsx').get_data()), read_only=True)
     values = list(book['Orders'].iter_rows(values_only=True))
     assert len(values) == 3 and values[0][0] == 'number'

@@ -6,7 +6,7 @@ from accounts.service import create_user
 from engine import commands
 from engine.commands import Actor
 from engine.models import HumanTask
-from orders import customers, service
+from orders import changes, customers, service
 from orders.models import Customer, Order
 from orders.validation import CustomerIn, OrderIn
 
@@ -74,12 +74,20 @@ def _order(title, code, work_type, amount):
     return order
 
 
+def _change(number, iid, amount):
+    """A change request in execution, approved by the project manager: the order's revision 2."""
+    values = changes.ChangeIn().load({'scope': 'Replace the gutters along the north side as well.',
+                                      'reason': 'Found corroded during the roof survey.',
+                                      'amount_delta': round(amount * 0.1, 2), 'new_planned_end': '2027-02-15'})
+    changes.file_change(number, values, actor('zhao.lei'))
+    _approve(iid, 'Approve change', 'li.wei')
+
+
 def run_order(title, code, work_type, amount, stop):
+    """An order entered whole through the order service: its lifecycle starts at the quotation."""
     target = STAGES.index(stop)
     order = _order(title, code, work_type, amount)
-    iid, customer = order.instance_id, order.customer.name
-    complete(iid, 'Order intake', 'liu.yang', {**INTAKE, 'title': title, 'customer': customer, 'amount': amount,
-                                              'description': f'{title} for {customer}.'})
+    iid = order.instance_id
     if target == 0:
         return order.number
     complete(iid, 'Prepare quotation', 'zhao.lei', {'quoted_amount': amount, 'validity_days': 30,
@@ -98,6 +106,7 @@ def run_order(title, code, work_type, amount, stop):
     complete(iid, 'Plan milestones', 'li.wei', {'milestones': [{'name': 'Materials on site', 'planned_date': '2026-12-10'},
                                                                {'name': 'Works complete', 'planned_date': '2027-01-20'}]})
     if target == 3:
+        _change(order.number, iid, amount)
         return order.number
     for cost in (amount * 0.45, amount * 0.3):
         complete(iid, 'Milestone check-in', 'sun.hao', {'actual_date': '2026-12-12', 'progress_percent': 100,
