@@ -1,5 +1,7 @@
 """The order pages in a browser: an order taken in through the web intake form, found by part of
-its customer's name, seen on the board and opened with its lifecycle diagram."""
+its customer's name, seen on the board and opened with its lifecycle diagram, followed through its
+approval, and changed: a change request that crosses 1,000,000 CNY runs the approval chain again up
+to finance and, once approved, gives the order revision 2."""
 import re
 
 from playwright.sync_api import expect
@@ -12,6 +14,36 @@ def _customer(name, code):
     from orders import customers
     from orders.validation import CustomerIn
     customers.create_customer(CustomerIn().load({'code': code, 'name': name}), Actor('tests', ('admin',)))
+
+
+def _board_stage(page, number):
+    page.goto('/orders/board')
+    card = page.locator(f'.board-card[data-number="{number}"]')
+    expect(card).to_be_visible()
+    return card.locator('xpath=ancestor::section[1]').get_attribute('data-stage')
+
+
+def _do_task(page, number, title, fill=None, approve=False):
+    """From the board to the order page, and from its current tasks to the task, done there."""
+    _board_stage(page, number)
+    page.locator(f'.board-card[data-number="{number}"]').get_by_role('link', name=number).click()
+    expect(page.locator('h1')).to_contain_text(number)
+    page.locator('#tasks-title + ul').get_by_role('link', name=title, exact=True).click()
+    expect(page.locator('h1')).to_have_text(title)
+    if fill:
+        fill(page)
+    page.get_by_role('button', name='Approve' if approve else 'Submit', exact=True).last.click()
+    expect(page.locator('.notice-success')).to_contain_text(title)
+
+
+def _quote(page):
+    page.locator('#f-quoted_amount').fill('60000')
+
+
+def _contract(page):
+    page.locator('#f-contract_number').fill('HT-2026-0088')
+    page.locator('#f-signed_date').fill('2026-11-25')
+    page.locator('#f-payment_terms').select_option('milestone')
 
 
 def test_intake_search_board_and_order_page(people, new_context):
@@ -69,7 +101,7 @@ def test_intake_search_board_and_order_page(people, new_context):
     expect(card).to_be_visible()
     expect(page.locator('.board-column')).to_have_count(9)
     stage = card.locator('xpath=ancestor::section[1]').get_attribute('data-stage')
-    assert stage in ('intake', 'quotation')
+    assert stage == 'quotation'  # entered complete: no "Order intake" task
     screenshot(page, 'orders-board.png')
 
     # The order page with its diagram and the current position marked.
@@ -80,6 +112,48 @@ def test_intake_search_board_and_order_page(people, new_context):
     expect(page.locator('.stage-step.is-current')).to_have_count(1)
     expect(page.locator('#tasks-title + ul li a').first).to_be_visible()
     screenshot(page, 'order-page.png')
+
+    # Through its approval, followed on the board and the order page, each step by its own role.
+    _do_task(page, number, 'Prepare quotation', _quote)
+    assert _board_stage(page, number) == 'approval'
+    manager = sign_in(new_context().new_page(), 'li.wei')
+    _do_task(manager, number, 'Project manager approval', approve=True)
+    assert _board_stage(page, number) == 'contract'
+    _do_task(page, number, 'Prepare contract', _contract)
+    assert _board_stage(page, number) == 'execution'
+
+    # A change request crossing 1,000,000 CNY: the whole approval chain runs again, up to finance.
+    page.goto(f'/orders/{number}')
+    expect(page.locator('#changes')).to_contain_text('No change requests.')
+    page.locator('#changes summary').click()
+    page.locator('#change-scope').fill('Fit out the 4th floor as well')
+    page.locator('#change-reason').fill('The tenant rented a second floor.')
+    page.locator('#change-amount_delta').fill('1,000,000')
+    page.locator('#change-new_planned_end').fill('2027-09-30')
+    page.get_by_role('button', name='File change request').click()
+    expect(page.locator('.notice-success')).to_contain_text('the whole approval chain runs again')
+    change = page.locator('#changes tr[data-change="1"]')
+    expect(change).to_contain_text('Waiting for approval')
+    expect(change).to_contain_text('¥1,060,000.00')
+    expect(page.locator('.page-actions')).to_contain_text('Execution')  # the order stays in its stage
+    expect(page.locator('#tasks-title + ul')).to_contain_text('Project manager approval')
+    expect(page.locator('#tasks-title + ul')).to_contain_text('Plan milestones')
+    screenshot(page, 'order-change-filed.png')
+    _do_task(manager, number, 'Project manager approval', approve=True)
+    head = sign_in(new_context().new_page(), 'zhang.min')
+    _do_task(head, number, 'Department head approval', approve=True)
+    finance = sign_in(new_context().new_page(), 'wang.fang')
+    _do_task(finance, number, 'Finance approval', approve=True)
+
+    page.goto(f'/orders/{number}')
+    expect(change).to_contain_text('Approved')
+    expect(change).to_contain_text('Revision 2')
+    expect(change).to_contain_text('Wang Fang')
+    header = page.locator('.order-header')
+    expect(header.locator('div', has=page.locator('dt', has_text='Revision')).locator('dd')).to_have_text('2')
+    expect(header).to_contain_text('¥1,060,000.00')
+    expect(page.locator('#tasks-title + ul li')).to_have_count(1)
+    screenshot(page, 'order-change-applied.png')
 
 
 def test_order_list_fits_a_phone(people, new_context):

@@ -3,12 +3,14 @@ BPMN names have no second language, so the catalog carries these; a name it does
 model deployed later) is shown as written in the diagram."""
 from flask_babel import gettext, lazy_gettext as _l
 
-# Task names of bpmn/order_lifecycle.bpmn and bpmn/order_approval.bpmn, listed for extraction.
+# Task names of bpmn/order_lifecycle.bpmn, bpmn/order_approval.bpmn and bpmn/change_order.bpmn,
+# listed for extraction.
 TASK_TITLES = (
     _l('Order intake'), _l('Prepare quotation'), _l('Project manager approval'), _l('Department head approval'),
     _l('Finance approval'), _l('Escalated project manager approval'), _l('Escalated department head approval'),
     _l('Escalated finance approval'), _l('Revise order'), _l('Prepare contract'), _l('Plan milestones'),
     _l('Milestone check-in'), _l('Customer acceptance'), _l('Rectify defects'), _l('Settlement'),
+    _l('Approve change'),
 )
 LANES = {
     'requester': _l('Requester'), 'sales': _l('Sales'), 'project_manager': _l('Project manager'),

@@ -2,6 +2,7 @@
 they own or created, or whose process they take part in; the intake form is for the groups that
 take orders in."""
 from engine.inbox import may_view_instance
+from orders import changes
 
 STAFF = ('sales', 'project_manager', 'department_head', 'finance', 'executive', 'customer_service')
 INTAKE = ('requester', 'sales', 'customer_service')
@@ -15,6 +16,11 @@ def sees_all(user):
 
 def may_create(user):
     return user.in_any(*INTAKE)
+
+
+def may_request_change(user, view):
+    """Change requests: the order's owner and creator, and the groups orders.changes names."""
+    return changes.may_request(user.actor(), view['owner'], view['created_by'])
 
 
 def may_view(user, view, inst):
