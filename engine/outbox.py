@@ -61,23 +61,35 @@ def add(kind, key, instance_id=None, task_id=None, task_name=None, payload=None)
     fastsql.later(INSERT, [{'key': key, 'kind': kind, 'instance_id': instance_id, 'task_id': task_id,
                           'task_name': task_name, 'payload': row.payload, 'status': row.status,
                           'attempts': row.attempts, 'created_at': now, 'dispatched_at': now if kept else None}])
-    (keep.rows if kept else db.session.info.setdefault(_SESSION_KEY, [])).append(row)
+    (keep.pending if kept else db.session.info.setdefault(_SESSION_KEY, [])).append(row)
 
 
 class _Keep:
+    """Rows kept in the open transaction (`pending`) and, once it committed, for the caller
+    (`rows`). Closed at that commit: what runs after it (messages routed to other instances, with
+    their own commands and rollbacks) neither adds to nor drops what was kept."""
+
     def __init__(self, kind, instance_id, limit):
         self.kind, self.instance_id, self.limit = kind, instance_id, limit
-        self.rows = []
+        self.pending, self.rows = [], []
+        self.closed = False
 
     def wants(self, row):
-        return row.kind == self.kind and row.instance_id == self.instance_id and len(self.rows) < self.limit
+        return (not self.closed and row.kind == self.kind and row.instance_id == self.instance_id
+                and len(self.pending) < self.limit)
+
+    def committed(self):
+        if not self.closed:
+            self.rows.extend(self.pending)
+            self.pending.clear()
+            self.closed = True
 
 
 @contextmanager
 def keeping(kind, instance_id, limit=1):
     """Within the block, up to `limit` new rows of `kind` for `instance_id` go to the caller instead
     of their dispatcher: written dispatched (attempt 1) in the command's transaction and, once it
-    committed, found in the yielded list. The caller must run them or hand them on (`dispatch`)."""
+    committed, found in the yielded list. The caller must run them or queue them."""
     keep = db.session.info[_KEEP_KEY] = _Keep(kind, instance_id, limit)
     try:
         yield keep.rows
@@ -89,11 +101,14 @@ def forget_new():
     db.session.info.pop(_SESSION_KEY, None)
     keep = db.session.info.get(_KEEP_KEY)
     if keep is not None:
-        keep.rows.clear()  # rolled back with the rest
+        keep.pending.clear()  # rolled back with the rest
 
 
 def dispatch_new():
     """After a commit: hand on the rows that commit wrote."""
+    keep = db.session.info.get(_KEEP_KEY)
+    if keep is not None:
+        keep.committed()
     for row in db.session.info.pop(_SESSION_KEY, []):
         dispatch(row)
 
