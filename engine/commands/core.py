@@ -64,10 +64,8 @@ def specs_for(version_id, start_id):
 
 
 def lock_instance(instance_id):
-    query = ProcessInstance.query.filter_by(id=instance_id).execution_options(populate_existing=True)
-    if not is_sqlite():
-        query = query.with_for_update()
-    inst = query.first()
+    # Session.get builds its statement once; a Query costs a few tenths of a ms more per command.
+    inst = db.session.get(ProcessInstance, instance_id, populate_existing=True, with_for_update=not is_sqlite())
     if inst is None:
         raise NotFound(f'No process instance {instance_id}.', code='instance_not_found')
     return inst
