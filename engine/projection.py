@@ -84,9 +84,22 @@ def _task_row(inst, task, task_id, now):
             'form_file': form, 'ui_form_file': ui_form}
 
 
+# process_instance.has_waits, bits: armed_timer rows (1) and message_wait rows (2) exist, so only
+# then are they deleted; no human_task row is ready (4, as the last projection left them), so
+# they need not be read. 0, as rows written before bit 4 existed have it, means "read them".
+TIMERS, MESSAGES, NO_READY_TASKS = 1, 2, 4
+
+
+def _ready_rows(inst):
+    if inst.has_waits & NO_READY_TASKS:
+        return set()
+    return set(fastsql.select_column(READY_IDS, {'instance_id': inst.id}))
+
+
 def _sync_human_tasks(inst, wf, completed_by):
+    """Close the rows of tasks no longer ready, add rows for newly ready ones; whether any is ready."""
     ready = {str(t.id): t for t in ready_human_tasks(wf)}
-    known = set(fastsql.select_column(READY_IDS, {'instance_id': inst.id}))
+    known = _ready_rows(inst)
     now = utcnow()
     done, cancelled = [], []
     for task_id in known - set(ready):
@@ -103,6 +116,7 @@ def _sync_human_tasks(inst, wf, completed_by):
     fastsql.later(INSERT_CANDIDATE, [{'task_id': r['id'], 'kind': kind, 'name': name} for r in rows
                                    for kind, names in (('group', r['groups']), ('user', r['users']))
                                    for name in names])
+    return bool(ready)
 
 
 def _correlation(task, definition):
@@ -134,16 +148,16 @@ def _wait_rows(inst, wf, waiting):
 
 
 def _sync_waits(inst, wf):
+    """Replace the instance's armed_timer and message_wait rows; their has_waits bits."""
     waiting = waiting_tasks(wf) if wf is not None else []
     timers, messages = _wait_rows(inst, wf, waiting)
-    # has_waits: 1 = timers, 2 = message waits; rows are only deleted where some exist.
-    if inst.has_waits & 1:
+    if inst.has_waits & TIMERS:
         fastsql.later('DELETE FROM armed_timer WHERE instance_id = :id', [{'id': inst.id}])
-    if inst.has_waits & 2:
+    if inst.has_waits & MESSAGES:
         fastsql.later('DELETE FROM message_wait WHERE instance_id = :id', [{'id': inst.id}])
     fastsql.later(INSERT_TIMER, timers)
     fastsql.later(INSERT_WAIT, messages)
-    inst.has_waits = (1 if timers else 0) | (2 if messages else 0)
+    return (TIMERS if timers else 0) | (MESSAGES if messages else 0)
 
 
 def project(inst, wf, completed_by=None):
@@ -152,12 +166,11 @@ def project(inst, wf, completed_by=None):
     now = utcnow()
     with db.session.no_autoflush:
         if wf is None:
-            ids = fastsql.select_column(READY_IDS, {'instance_id': inst.id})
-            _close_tasks(ids, 'cancelled', now)
-            _sync_waits(inst, None)
+            _close_tasks(sorted(_ready_rows(inst)), 'cancelled', now)
+            inst.has_waits = _sync_waits(inst, None) | NO_READY_TASKS
             return
-        _sync_human_tasks(inst, wf, completed_by)
-        _sync_waits(inst, wf)
+        any_ready = _sync_human_tasks(inst, wf, completed_by)
+        inst.has_waits = _sync_waits(inst, wf) | (0 if any_ready else NO_READY_TASKS)
     inst.data = jsonable(instance_data(wf))
     if wf.is_completed():
         inst.status, inst.ended_at = 'completed', inst.ended_at or now
