@@ -3,9 +3,10 @@ each of these small statements cost several times its database time; here they r
 session's own connection, inside the command's transaction.
 
 `later` queues a write until the session next flushes or commits. A command's writes then come
-in one burst at its end, after the engine's work and the instance's versioned update: SQLite has one write lock for the whole
-database, taken at a transaction's first write and kept to its commit, so writing early would
-make every other writer wait (in SQLite's sleep-and-retry busy handler) while this one computes."""
+in one burst at its end, after the engine's work and the instance's versioned update: SQLite has
+one write lock for the whole database, taken at a transaction's first write and kept to its
+commit, so writing early would make every other writer wait (in SQLite's sleep-and-retry busy
+handler) while this one computes."""
 import json
 import re
 from contextlib import nullcontext
