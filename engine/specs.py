@@ -78,7 +78,7 @@ class _JustSaved:
     it gets the object back instead of decoding it again. Each is handed out once, so no two
     commands share one; one that changes it and then fails never puts it back."""
 
-    def __init__(self, size=16):
+    def __init__(self, size=8):
         self.size = size
         self._items = OrderedDict()
         self._lock = threading.Lock()
