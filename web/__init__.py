@@ -15,6 +15,8 @@ def create_app(overrides=None):
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     logging.getLogger('alembic.runtime.plugins').setLevel(logging.WARNING)
+    # SpiffWorkflow logs every task state change at INFO: a line per step of every instance.
+    logging.getLogger('spiff').setLevel(logging.WARNING)
 
     from engine import init_engine
     from engine.db import db
