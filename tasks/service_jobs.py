@@ -91,7 +91,7 @@ def run_service(key, attempt=1):
     Then runs the request of the same instance that the report kept, if any, and so on."""
     found = Outbox.query.filter_by(key=key).first()
     row = outbox.Row.of(found) if found is not None else None
-    db.session.rollback()  # operators run outside any transaction
+    db.session.rollback()
     if row is None or row.status in ('done', 'failed'):
         return 'skipped'
     clock = _Clock(row)
@@ -106,6 +106,7 @@ def run_service(key, attempt=1):
 
 def _run(row, attempt, clock):
     """Run one request and report its outcome: (outcome, kept request to run next or None)."""
+    db.session.rollback()  # the operator runs outside any transaction (it may wait on the network)
     op = REGISTRY.get(row.payload.get('operator'))
     try:
         if op is None:
