@@ -144,3 +144,21 @@ def test_flask_worker_without_fork_runs_the_chain_in_its_own_process(api, app, e
     assert inst['status'] == 'completed', worker.stdout + worker.stderr
     assert sorted(c['path'] for c in erp.calls) == sorted(PATHS)
     assert len(finished_jobs(app)) == 2
+
+
+def test_every_operator_of_a_chain_runs_outside_any_transaction(api, app, erp, chain, monkeypatch):
+    from engine.db import db
+    from tasks.operators import REGISTRY
+    http = REGISTRY['http.request']
+    call, seen = http.function, []
+
+    def watched(**params):
+        seen.append((params['url'].rsplit('/', 1)[1], db.session().in_transaction()))
+        return call(**params)
+
+    monkeypatch.setattr(http, 'function', watched)
+    inst = chain()
+    run_jobs(app)
+    inst = api.instance(inst['id'])
+    assert inst['status'] == 'completed', inst['incidents']
+    assert sorted(seen) == [('buyer', False), ('reserve', False), ('schedule', False), ('site', False)]
