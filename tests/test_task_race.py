@@ -220,13 +220,13 @@ def test_claim_blocked_by_a_completion_does_not_deadlock(api, app, intake, postg
 
     run_statement = fastsql.run
 
-    def run_pausing(sql, rows=None):
+    def run_pausing(sql, rows=None, *args, **kwargs):
         # The projection's task update goes through engine.fastsql, straight on the DB-API cursor.
         if (threading.current_thread().name == 'completer' and sql.startswith('UPDATE human_task')
                 and not completer_paused.is_set()):
             completer_paused.set()   # it holds process_instance FOR UPDATE by now
             release_completer.wait(timeout=20)
-        return run_statement(sql, rows)
+        return run_statement(sql, rows, *args, **kwargs)
 
     monkeypatch.setattr(fastsql, 'run', run_pausing)
 
