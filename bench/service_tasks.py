@@ -174,10 +174,9 @@ def worker_main():
     import logging
     from redis import Redis
     from rq import Queue
-    from web.cli.worker import AppSimpleWorker, AppWorker, quiet_engine_logs
+    from web.cli.worker import AppSimpleWorker, AppWorker
     app = make_app(os.environ['BENCH_WORKER_DB'], os.environ['BENCH_WORKER_REDIS'])
     logging.getLogger('rq').setLevel(logging.WARNING)
-    quiet_engine_logs()
     connection = Redis.from_url(os.environ['BENCH_WORKER_REDIS'])
     worker_class = AppWorker if os.environ.get('BENCH_WORKER_FORKING') == '1' else AppSimpleWorker
     worker = worker_class([Queue(QUEUE, connection=connection)], connection=connection, app=app)

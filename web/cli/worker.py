@@ -5,21 +5,12 @@ By default job functions run in a forked work horse with a fresh app context of 
 they can use the database; the horse never reuses a database connection opened before the fork.
 With --no-fork they run in the worker process itself, each in a fresh app context.
 """
-import logging
-
 import click
 import redis
 from flask import current_app
 from rq import Queue, SimpleWorker, Worker
 
 from tasks.redis_server import redis_answers
-
-
-def quiet_engine_logs():
-    """SpiffWorkflow logs every task's every state change at INFO: on a worker running thousands of
-    service tasks that is most of its output and a few percent of its time, and the audit table
-    already records what happened. Its warnings and errors still show."""
-    logging.getLogger('spiff').setLevel(logging.WARNING)
 
 
 class _JobsInAppContext:
@@ -78,7 +69,6 @@ def register(app):
         names = [n.strip() for n in (queues or flask_app.config['RQ_QUEUE']).split(',') if n.strip()]
         if not names:
             raise click.BadParameter('no queue names', param_hint='--queues')
-        quiet_engine_logs()
         connection = redis.Redis.from_url(url)
         worker_class = AppSimpleWorker if no_fork else AppWorker
         worker = worker_class([Queue(name, connection=connection) for name in names],
