@@ -69,10 +69,11 @@ def quiet_logs():
 
 def forget_caches():
     """Spec and form caches are keyed by version id, which restarts at 1 in every database."""
-    from engine import forms
+    from engine import deployments, forms
     from engine.specs import spec_cache
     spec_cache._items.clear()
     forms._load.cache_clear()
+    deployments.forget_facts()
 
 
 def ensure_database(url):

@@ -1,6 +1,7 @@
 """Deploying a bundle as a new immutable version of a model key, and reading versions back."""
 import hashlib
 import re
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
@@ -86,6 +87,41 @@ def latest(key):
     if found is None:
         raise NotFound(f'No process model with key "{key}".', code='model_not_found')
     return found
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """What starting an instance needs to know of a version, which never changes once deployed."""
+    id: int
+    model_key: str
+    version: int
+    executable: bool
+    primary_process_id: str
+    process_ids: tuple
+    collaborations: tuple
+
+
+_facts = {}
+FACTS_KEPT = 256
+
+
+def facts(key, version=None):
+    """VersionFacts of a version (the latest when None). A named version is read from the database
+    once per process: a bulk start of thousands of instances pays for one lookup."""
+    if version is not None and (key, version) in _facts:
+        return _facts[(key, version)]
+    mv = get_version(key, version)
+    found = VersionFacts(mv.id, mv.model_key, mv.version, mv.executable, mv.primary_process_id,
+                         tuple(mv.process_ids), tuple(mv.collaborations))
+    if len(_facts) >= FACTS_KEPT:
+        _facts.clear()
+    _facts[(key, mv.version)] = found
+    return found
+
+
+def forget_facts():
+    """After the tables were emptied (tests): version numbers may name other rows now."""
+    _facts.clear()
 
 
 def get_version(key, version=None):

@@ -165,12 +165,12 @@ def run(content, fmt, actor, dry_run=True):
     db.session.rollback()
     if dry_run:
         return report
-    if valid:
-        deployments.latest(LIFECYCLE)  # not deployed: one clear 404 rather than one per row
+    # Every row starts the version that is the latest now (not deployed: one clear 404, not one per row).
+    version = deployments.latest(LIFECYCLE).version if valid else None
     with durable_at_end():
         for number, values, customer in valid:
             try:
-                pending = service.start_order(values, actor, customer=customer, source='import')
+                pending = service.start_order(values, actor, customer=customer, source='import', version=version)
             except (EngineError, IntegrityError) as error:
                 db.session.rollback()
                 report.failed += 1

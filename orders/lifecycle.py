@@ -157,14 +157,15 @@ def _write_order(session):
     projection.unskip(session, pending.instance)
 
 
-def start(pending):
-    """Allocate the number, start the lifecycle with the order as process data, and write the
-    order in the engine's transaction. Returns (order id, instance)."""
+def start(pending, version=None):
+    """Allocate the number, start the lifecycle (the latest version, or the one given) with the
+    order as process data, and write the order in the engine's transaction. Returns (order id,
+    instance)."""
     session = db.session()
     pending.prepare(session)
     session.info[_PENDING] = pending
     try:
-        inst = commands.start(LIFECYCLE, pending.actor, data=pending.process_data())
+        inst = commands.start(LIFECYCLE, pending.actor, version=version, data=pending.process_data())
     finally:
         session.info.pop(_PENDING, None)
         if pending.instance is not None:

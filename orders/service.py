@@ -61,10 +61,10 @@ def create_order(values, actor, *, customer=None, source='api', idempotency_key=
     return db.session.get(Order, pending.order_id), True
 
 
-def start_order(values, actor, *, customer=None, source='api', idempotency=None, uploads=()):
-    """Write the order and start its lifecycle, in one transaction; returns the PendingOrder
-    (number, order_id, instance). customer: anything with id, code and name; looked up from
-    values['customer'] when None."""
+def start_order(values, actor, *, customer=None, source='api', idempotency=None, uploads=(), version=None):
+    """Write the order and start its lifecycle (version: the latest when None), in one
+    transaction; returns the PendingOrder (number, order_id, instance). customer: anything with
+    id, code and name; looked up from values['customer'] when None."""
     if customer is None:
         customer = customers.resolve(values['customer'])
         if customer is None:
@@ -73,7 +73,7 @@ def start_order(values, actor, *, customer=None, source='api', idempotency=None,
                                      uploads)
     db.session.rollback()  # end any read transaction: the first statement from here on writes
     try:
-        lifecycle.start(pending)
+        lifecycle.start(pending, version)
     except (EngineError, IntegrityError):
         db.session.rollback()
         raise

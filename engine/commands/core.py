@@ -301,7 +301,7 @@ def start(model_key, actor, version=None, process_id=None, data=None, message=No
     """message: (name, payload, correlation) delivered to the instance's message start event."""
     if data is not None and not isinstance(data, dict):
         raise Invalid('"data" must be a JSON object.', code='invalid_data')
-    mv = deployments.get_version(model_key, version)
+    mv = deployments.facts(model_key, version)
     if not mv.executable:
         raise Invalid(f'Process model "{model_key}" version {mv.version} is a descriptive diagram with no '
                       'executable process; mark a process isExecutable="true" and deploy it again to run it.',
@@ -309,7 +309,7 @@ def start(model_key, actor, version=None, process_id=None, data=None, message=No
     start_id = process_id or mv.primary_process_id
     if not start_id:
         raise Invalid(f'Process model "{model_key}" has several startable processes; name one in "process_id".',
-                      code='ambiguous_process', details={'candidates': mv.process_ids + mv.collaborations})
+                      code='ambiguous_process', details={'candidates': [*mv.process_ids, *mv.collaborations]})
     if start_id not in mv.process_ids and start_id not in mv.collaborations:
         raise Invalid(f'"{start_id}" is not an executable process or collaboration of "{model_key}" version '
                       f'{mv.version} (choose from: {", ".join(mv.process_ids + mv.collaborations)}).',

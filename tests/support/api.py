@@ -3,6 +3,7 @@ import io
 import os
 
 from accounts.service import create_user, issue_token
+from engine import deployments
 from engine.db import db
 from engine.specs import spec_cache
 
@@ -17,6 +18,7 @@ def wipe_tables():
         db.session.execute(table.delete())
     db.session.commit()
     spec_cache._items.clear()
+    deployments.forget_facts()
     forms._load.cache_clear()
     forms._validator.cache_clear()
 
