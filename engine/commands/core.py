@@ -19,7 +19,7 @@ from ..db import db, is_sqlite
 from ..errors import Conflict, EngineError, Invalid, NotFound
 from ..human_tasks import message_definitions, title_of
 from ..models import Incident, ModelVersion, ProcessInstance, utcnow
-from ..projection import jsonable, project
+from ..projection import NO_READY_TASKS, jsonable, project
 from ..sandbox import SCRIPT_ENGINE, current_user, time_limit
 from ..specs import dump_state, load_state, spec_cache
 
@@ -321,9 +321,10 @@ def start(model_key, actor, version=None, process_id=None, data=None, message=No
         _start_data(wf, jsonable(data or {}))
         return wf
 
+    # A new instance has no human_task rows yet: its first projection need not look for them.
     inst = ProcessInstance(version_id=mv.id, model_key=mv.model_key, version=mv.version, process_id=start_id,
                            status='running', initiator=actor.username, initiator_groups=list(actor.groups),
-                           data=jsonable(data or {}))
+                           data=jsonable(data or {}), has_waits=NO_READY_TASKS)
     db.session.add(inst)
     db.session.flush()
     wf = fresh()
