@@ -24,7 +24,7 @@ TASK_STAGES = {
     'dh_approval': 'approval', 'escalated_dh_approval': 'approval',
     'finance_approval': 'approval', 'escalated_finance_approval': 'approval',
     'revise_order': 'approval', 'approve_change': 'approval',
-    'prepare_contract': 'contract',
+    'prepare_contract': 'contract', 'chase_signature': 'contract',
     'plan_milestones': 'execution', 'milestone_checkin': 'execution',
     'customer_acceptance': 'acceptance', 'rectify_defects': 'acceptance',
     'settlement': 'settlement',
@@ -35,7 +35,7 @@ TITLE_STAGES = {
     'Department head approval': 'approval', 'Escalated department head approval': 'approval',
     'Finance approval': 'approval', 'Escalated finance approval': 'approval', 'Revise order': 'approval',
     'Approve change': 'approval',
-    'Prepare contract': 'contract', 'Plan milestones': 'execution', 'Milestone check-in': 'execution',
+    'Prepare contract': 'contract', "Chase the customer's signature": 'contract', 'Plan milestones': 'execution', 'Milestone check-in': 'execution',
     'Customer acceptance': 'acceptance', 'Rectify defects': 'acceptance', 'Settlement': 'settlement',
 }
 OPEN_STATUSES = ('open', 'error')

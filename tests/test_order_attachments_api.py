@@ -140,7 +140,7 @@ def test_a_task_completed_through_the_api_takes_references_to_uploaded_files(app
             deployments.deploy(name.split('.')[0], shipped_bundle(name), actor='tests')
         number, _order_id, _inst_id, task_id = order_at_contract()
     scan = upload(api, number, PDF, '合同.pdf').json
-    contract = {'contract_number': 'HT-9', 'signed_date': '2026-11-20', 'payment_terms': 'net_30'}
+    contract = {'contract_number': 'HT-9', 'payment_terms': 'net_30'}
     for given in ({'attachment_id': scan['id'] + 99, 'filename': 'x.pdf'}, 'data:application/pdf;base64,JVBERi0='):
         refused = api.complete(task_id, {**contract, 'signed_contract': given})
         assert refused.status == 422 and refused.json['error']['code'] == 'unknown_attachment', refused

@@ -2,12 +2,14 @@
 people who may ask for a change, its errors next to the fields with the input kept, a filed change
 listed with its status, who may not file, and orders that take no change now."""
 import re
+from datetime import date
 
 import pytest
 
 from engine import commands
 from engine.commands import Actor
 from engine.models import HumanTask
+from orders import signatures
 from orders.models import OrderChange
 from tests.support.api import shipped_bundle, wipe_tables
 from tests.test_orders_pages import Browser
@@ -44,8 +46,8 @@ def orders(app):
                 complete(iid, 'Prepare quotation', SALES, {'quoted_amount': 460000, 'validity_days': 30})
                 complete(iid, 'Project manager approval', PM, {'decision': 'approve'})
                 complete(iid, 'Department head approval', DH, {'decision': 'approve'})
-                complete(iid, 'Prepare contract', SALES, {'contract_number': 'HT-9', 'signed_date': '2026-11-20',
-                                                          'payment_terms': 'milestone'})
+                complete(iid, 'Prepare contract', SALES, {'contract_number': 'HT-9', 'payment_terms': 'milestone'})
+                signatures.record(order.number, {'signed_date': date(2026, 11, 20)}, SALES)
     yield made
     with app.app_context():
         wipe_tables()

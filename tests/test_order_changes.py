@@ -11,6 +11,7 @@ from engine.db import db
 from engine.specs import spec_cache
 from orders.models import Order, OrderChange
 from tests.support.api import shipped_bundle
+from tests.support.contracts import signed
 from tests.test_orders_fixtures import LIFECYCLE, make_customer, order_body, orders_api  # noqa: F401
 
 PM, DH, FIN = 'Project manager approval', 'Department head approval', 'Finance approval'
@@ -64,8 +65,8 @@ def to_execution(people, amount, **extra):
         people.approve(people.dh, iid, DH)
     if amount > 1000000:
         people.approve(people.finance, iid, FIN)
-    people.do(people.sales, iid, 'Prepare contract', {'contract_number': 'HT-1', 'signed_date': '2026-11-20',
-                                                      'payment_terms': 'milestone'})
+    people.do(people.sales, iid, 'Prepare contract', {'contract_number': 'HT-1', 'payment_terms': 'milestone'})
+    signed(people.admin, order['number'])
     view = people.admin.get(f'/orders/{order["number"]}').json
     assert view['stage'] == 'execution', view
     return view

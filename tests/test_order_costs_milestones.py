@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 from orders.models import Order, OrderMilestone
+from tests.support.contracts import signed
 from tests.test_orders_fixtures import create_order, make_customer, orders_api  # noqa: F401
 from tests.test_orders_pages import Browser, shop  # noqa: F401
 from web.orders_ui import gantt
@@ -12,7 +13,7 @@ ANSWERS = {
     'Order intake': None,  # filled in from the order's own data when a lifecycle still asks for it
     'Prepare quotation': {'quoted_amount': 90000, 'validity_days': 30},
     'Project manager approval': {'decision': 'approve', 'comment': ''},
-    'Prepare contract': {'contract_number': 'HT-2026-118', 'signed_date': '2026-11-20', 'payment_terms': 'net_30'},
+    'Prepare contract': {'contract_number': 'HT-2026-118', 'payment_terms': 'net_30'},
 }
 
 
@@ -76,6 +77,9 @@ def _walk_to(api, order, title):
         ready = api.ready(order['instance_id'])
         if any(t['title'] == title for t in ready):
             return [t for t in ready if t['title'] == title][0]
+        if not ready:  # the contract went to the customer: they sign it
+            signed(api, order['number'])
+            continue
         task = ready[0]
         r = api.complete(task['id'], _answer(api, task, order))
         assert r.status == 200, r

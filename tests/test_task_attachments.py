@@ -223,7 +223,7 @@ def test_the_signed_contract_goes_with_the_order_and_shows_on_its_page(world):
     sales = Browser(world, 'zhao.lei', ['sales'])
     html = sales.get(f'/tasks/{task_id}').get_data(as_text=True)
     assert re.search(r'<input id="f-signed_contract"[^>]*type="file"[^>]*accept="\.pdf', html)
-    answer = sales.post(f'/tasks/{task_id}', {'contract_number': 'HT-2026-017', 'signed_date': '2026-11-20',
+    answer = sales.post(f'/tasks/{task_id}', {'contract_number': 'HT-2026-017',
                                               'payment_terms': 'milestone', '_action': 'submit',
                                               **files(signed_contract=[(PDF, '合同扫描件.pdf')])})
     assert answer.status_code == 302, answer.get_data(as_text=True)

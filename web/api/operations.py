@@ -3,6 +3,7 @@ from flask import current_app, g
 
 from engine import commands, messages, outbox
 from engine.models import Incident, Outbox
+from orders import signatures
 from . import bp
 from .docs import doc, json_body
 from .instances import instance_response, require_admin
@@ -14,7 +15,8 @@ from .schemas import Instance, IncidentRow, MessageDelivered, OperationsView, Op
      response=MessageDelivered, errors=(404, 422))
 def send_message(name):
     body = json_body(SendMessage)
-    delivered, started = messages.deliver(name, body.get('payload'), body.get('correlation'), g.actor)
+    payload, correlation = signatures.checked(name, body.get('payload'), body.get('correlation'))
+    delivered, started = messages.deliver(name, payload, correlation, g.actor)
     return MessageDelivered().dump({'delivered_to': delivered, 'started': started})
 
 

@@ -1,12 +1,14 @@
 """Demo users for every role, customers, and a few orders at different stages: orders are created
 through the order service (numbered, searchable) and moved by the engine's own commands exactly
 as people would move them."""
+from datetime import date
+
 from accounts.models import User
 from accounts.service import create_user
 from engine import commands
 from engine.commands import Actor
 from engine.models import HumanTask
-from orders import changes, customers, service
+from orders import changes, customers, service, signatures
 from orders.models import Customer, Order
 from orders.validation import CustomerIn, OrderIn
 
@@ -43,8 +45,9 @@ ORDERS = [
     ('Substation expansion', 'JSGS', 'construction', 2400000, 'finance_approval'),
     ('Warehouse roof repair', 'NBPL', 'maintenance', 150000, 'execution'),
     ('Boiler room upgrade', 'WXTM', 'installation', 95000, 'settled'),
+    ('Cooling tower overhaul', 'HZLO', 'maintenance', 120000, 'signature'),
 ]
-STAGES = ['quotation', 'pm_approval', 'finance_approval', 'execution', 'settled']
+STAGES = ['quotation', 'pm_approval', 'finance_approval', 'signature', 'execution', 'settled']
 
 
 def actor(username):
@@ -101,11 +104,14 @@ def run_order(title, code, work_type, amount, stop):
         return order.number
     if amount > 1000000:
         _approve(iid, 'Finance approval', 'wang.fang')
-    complete(iid, 'Prepare contract', 'zhao.lei', {'contract_number': f'HT-2026-{iid:04d}', 'signed_date': '2026-11-02',
-                                                   'payment_terms': 'milestone'})
+    complete(iid, 'Prepare contract', 'zhao.lei', {'contract_number': f'HT-2026-{iid:04d}', 'payment_terms': 'milestone'})
+    if stop == 'signature':
+        return order.number
+    signatures.record(order.number, {'signed_date': date(2026, 11, 2), 'signed_by': 'Purchasing manager'},
+                      actor('zhao.lei'))
     complete(iid, 'Plan milestones', 'li.wei', {'milestones': [{'name': 'Materials on site', 'planned_date': '2026-12-10'},
                                                                {'name': 'Works complete', 'planned_date': '2027-01-20'}]})
-    if target == 3:
+    if stop == 'execution':
         _change(order.number, iid, amount)
         return order.number
     for cost in (amount * 0.45, amount * 0.3):
