@@ -4,14 +4,16 @@ signing date and optionally who signed and a note. It comes from an integrator
 (POST /api/v1/messages/contract_signed, checked here before it is delivered) or is recorded on the
 order page (record), and goes through the engine's command path either way."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from sqlalchemy import func
 
 from engine import commands
 from engine.db import db
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import MessageWait
+from engine.models import ArmedTimer, MessageWait
 from .models import Order
 
 MESSAGE = 'contract_signed'
+REMINDER = 'Signature overdue'  # the timer after which sales chase the signature
 # Who records a signature on the order page (admins may do anything).
 RECORDING_GROUPS = ('sales',)
 _NOT_BLANK = validate.Regexp(r'\S', error='must not be blank')
@@ -79,6 +81,11 @@ def waiting(instance_id):
     if instance_id is None:
         return False
     return db.session.query(MessageWait.task_id).filter_by(instance_id=instance_id, name=MESSAGE).first() is not None
+
+
+def reminder_due(instance_id):
+    """When sales are asked to chase the signature, or None."""
+    return db.session.query(func.min(ArmedTimer.due_at)).filter_by(instance_id=instance_id, name=REMINDER).scalar()
 
 
 def record(number, values, actor):

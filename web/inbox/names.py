@@ -10,7 +10,7 @@ TASK_TITLES = (
     _l('Finance approval'), _l('Escalated project manager approval'), _l('Escalated department head approval'),
     _l('Escalated finance approval'), _l('Revise order'), _l('Prepare contract'), _l('Plan milestones'),
     _l('Milestone check-in'), _l('Customer acceptance'), _l('Rectify defects'), _l('Settlement'),
-    _l('Approve change'),
+    _l('Approve change'), _l("Chase the customer's signature"),
 )
 LANES = {
     'requester': _l('Requester'), 'sales': _l('Sales'), 'project_manager': _l('Project manager'),
