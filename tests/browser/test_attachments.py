@@ -29,7 +29,6 @@ def test_a_file_from_a_task_form_is_on_the_order_page_and_downloads(app, people,
     page.reload()
 
     page.locator('#f-contract_number').fill('HT-2026-017')
-    page.locator('#f-signed_date').fill('2026-11-20')
     page.locator('#f-payment_terms').select_option('milestone')
     scan = tmp_path / '合同扫描件.pdf'
     scan.write_bytes(PDF)

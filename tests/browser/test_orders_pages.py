@@ -42,7 +42,6 @@ def _quote(page):
 
 def _contract(page):
     page.locator('#f-contract_number').fill('HT-2026-0088')
-    page.locator('#f-signed_date').fill('2026-11-25')
     page.locator('#f-payment_terms').select_option('milestone')
 
 
@@ -120,6 +119,20 @@ def test_intake_search_board_and_order_page(people, new_context):
     _do_task(manager, number, 'Project manager approval', approve=True)
     assert _board_stage(page, number) == 'contract'
     _do_task(page, number, 'Prepare contract', _contract)
+    assert _board_stage(page, number) == 'contract'
+
+    # The customer signs: sales record it on the order page, which said the order waits for it.
+    page.goto(f'/orders/{number}')
+    expect(page.locator('#signature')).to_contain_text("Waiting for the customer's signature")
+    expect(page.locator('#signature')).to_contain_text('HT-2026-0088')
+    page.get_by_role('button', name='Record the signed contract').click()
+    expect(page.locator('#signature-signed_date-error')).to_be_visible()
+    page.locator('#signature-signed_date').fill('2026-11-25')
+    page.locator('#signature-signed_by').fill('Wang Jun')
+    screenshot(page, 'order-signature.png')
+    page.get_by_role('button', name='Record the signed contract').click()
+    expect(page.locator('.notice-success')).to_contain_text('The signed contract was recorded')
+    expect(page.locator('#signature')).to_have_count(0)
     assert _board_stage(page, number) == 'execution'
 
     # A change request crossing 1,000,000 CNY: the whole approval chain runs again, up to finance.
