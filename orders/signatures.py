@@ -45,11 +45,12 @@ def payload_of(values):
 
 
 def checked(name, payload, correlation):
-    """(payload, correlation) of message `name` as delivered. For `contract_signed`: the payload
-    checked and normalised, and the order number required, from the correlation or the payload,
-    and put in both (the lifecycle reads it from the payload when it takes the message): 422 with
-    the field paths otherwise. Any other message as it came."""
-    if name != MESSAGE:
+    """(payload, correlation) of message `name` as delivered. A `contract_signed` message for an
+    order (one naming an `order_number`, in the correlation or the payload) has its payload checked
+    and normalised, 422 with the field paths otherwise, and the order number put in both: the
+    lifecycle recomputes the correlation from the payload when it takes the message. Any other
+    message goes as it came (other models may use the same name with their own payload)."""
+    if name != MESSAGE or not any('order_number' in (part or {}) for part in (payload, correlation)):
         return payload, correlation
     details = []
     try:
@@ -60,8 +61,8 @@ def checked(name, payload, correlation):
                    for field, messages in error.messages.items() for message in messages]
     number = (correlation or {}).get('order_number') or (values or {}).get('order_number')
     if not isinstance(number, str) or not number.strip():
-        details.append({'path': 'correlation/order_number',
-                        'message': 'The order number is required: the message is for one order.'})
+        details.append({'path': 'correlation/order_number', 'message': 'The order number must be a text '
+                                                                        'such as "EO-2026-0001".'})
     if details:
         raise Invalid('The contract_signed message is not valid: '
                       + '; '.join(f"{d['path']}: {d['message']}" for d in details)

@@ -1,7 +1,7 @@
 """The customer's signed contract arrives as the message `contract_signed`: after "Prepare contract"
 the order waits at an event-based gateway (stage contract, no ready task) until the message for its
 order number moves it to "Plan milestones" with the signing date in the data; a message for
-another order moves nothing; a bad payload is refused with its field; after the reminder timer,
+another order, or for none, moves nothing; a bad payload is refused with its field; after the reminder timer,
 sales chase the signature and the order waits again."""
 import pytest
 
@@ -58,6 +58,8 @@ def test_a_message_for_another_order_number_moves_nothing(people):
     order = sent_for_signature(people)
     r = sign_contract(people.admin, 'EO-1999-0001')
     assert r.status == 404 and r.json['error']['code'] == 'no_receiver'
+    unnamed = people.admin.post('/messages/contract_signed', {'payload': {'signed_date': '2026-11-20'}})
+    assert unnamed.status == 404 and unnamed.json['error']['code'] == 'no_receiver', 'no order number, no order'
     inst = people.admin.instance(order['instance_id'])
     assert inst['ready_tasks'] == [] and [w['name'] for w in inst['message_waits']] == ['contract_signed']
     assert 'signed_date' not in inst['data']
