@@ -27,6 +27,8 @@ from .validation import OrderIn, error_paths
 
 log = logging.getLogger(__name__)
 CustomerRef = namedtuple('CustomerRef', 'id code name')
+PROGRESS_EVERY = 100
+KEY_HASH = 'import'  # an import row's key is never replayed with a body, so no hash to compare
 
 
 @dataclass
@@ -163,14 +165,25 @@ def run(content, fmt, actor, dry_run=True):
     report = ImportReport(dry_run=dry_run)
     valid = check(content, fmt, report)
     db.session.rollback()
-    if dry_run:
-        return report
+    if not dry_run:
+        import_rows(valid, actor, report)
+    report.problems.sort(key=lambda p: (p['row'] or 0))
+    return report
+
+
+def import_rows(valid, actor, report, keys=None, progress=None):
+    """Make each checked row an order, in a transaction of its own, into the report.
+    keys: row number -> an idempotency key that row's order is written with (a row whose key is
+    taken already is left alone: an import run again after its worker died); progress(report) is
+    called every PROGRESS_EVERY rows."""
     # Every row starts the version that is the latest now (not deployed: one clear 404, not one per row).
     version = deployments.latest(LIFECYCLE).version if valid else None
     with durable_at_end():
-        for number, values, customer in valid:
+        for done, (number, values, customer) in enumerate(valid, 1):
+            idempotency = (keys(number), KEY_HASH) if keys is not None else None
             try:
-                pending = service.start_order(values, actor, customer=customer, source='import', version=version)
+                pending = service.start_order(values, actor, customer=customer, source='import', version=version,
+                                              idempotency=idempotency)
             except (EngineError, IntegrityError) as error:
                 db.session.rollback()
                 report.failed += 1
@@ -178,5 +191,5 @@ def run(content, fmt, actor, dry_run=True):
                 continue
             report.imported += 1
             report.orders.append({'row': number, 'number': pending.number})
-    report.problems.sort(key=lambda p: (p['row'] or 0))
-    return report
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(report)

@@ -216,3 +216,32 @@ class OrderCost(db.Model):
     note = db.Column(db.String(500))
     booked_by = db.Column(db.String(100), nullable=False)
     booked_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class OrderImport(db.Model):
+    """A spreadsheet uploaded in the import page: checked on upload (the preview), imported by a
+    worker once confirmed, with its progress and its report. The file lives in the row until then."""
+    __tablename__ = 'order_import'
+    __table_args__ = (CheckConstraint("status in ('checked', 'queued', 'running', 'done', 'failed', 'discarded')",
+                                      name='import_status'),)
+    id = db.Column(db.Integer, primary_key=True)
+    filename = db.Column(db.String(255), nullable=False)
+    format = db.Column(db.String(4), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    content = db.deferred(db.Column(db.LargeBinary))  # dropped once imported or discarded
+    status = db.Column(db.String(10), nullable=False, default='checked')
+    created_by = db.Column(db.String(100), nullable=False, index=True)
+    created_groups = db.Column(db.JSON, nullable=False, default=list)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    rows = db.Column(db.Integer, nullable=False, default=0)
+    valid = db.Column(db.Integer, nullable=False, default=0)
+    invalid = db.Column(db.Integer, nullable=False, default=0)
+    imported = db.Column(db.Integer, nullable=False, default=0)
+    failed = db.Column(db.Integer, nullable=False, default=0)
+    problems = db.Column(db.JSON, nullable=False, default=list)  # [{row, column, problem}]
+    orders = db.Column(db.JSON, nullable=False, default=list)    # [{row, number}] once imported
+    queued_at = db.Column(UTCDateTime)
+    started_at = db.Column(UTCDateTime)
+    heartbeat_at = db.Column(UTCDateTime)  # the worker importing it was alive then
+    finished_at = db.Column(UTCDateTime)
+    error = db.Column(db.Text)

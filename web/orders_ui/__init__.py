@@ -8,4 +8,4 @@ bp = Blueprint('orders_ui', __name__)
 bp.before_request(require_login)
 attach(bp)
 
-from . import attachments, changes, routes, signature  # noqa: E402,F401
+from . import attachments, bulk_import, changes, routes, signature  # noqa: E402,F401
