@@ -5,7 +5,7 @@ import csv
 import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from engine.errors import Conflict, Invalid
@@ -90,7 +90,8 @@ def confirm_import(import_id):
     except Conflict:
         flash(_('This import was confirmed or discarded already.'), 'error')
         return _detail(import_jobs.get(import_id), 409)
-    flash(_('The import was started: %(count)s orders are being created.', count=imp.valid), 'success')
+    flash(ngettext('The import was started: %(num)s order is being created.',
+                   'The import was started: %(num)s orders are being created.', imp.valid), 'success')
     return redirect(url_for('orders_ui.import_detail', import_id=import_id))
 
 
