@@ -112,6 +112,9 @@ def _sync_human_tasks(inst, wf, completed_by):
         _close_tasks(ids, 'completed', now, actor)
     _close_tasks(cancelled, 'cancelled', now)
     rows = [_task_row(inst, ready[task_id], task_id, now) for task_id in ready if task_id not in known]
+    # Every ready task is a new row (a new instance, say): what readers of this command's
+    # projection would otherwise query back, before the rows are even written.
+    inst.projected_ready = [(r['name'], r['title'], r['due_at']) for r in rows] if not known else None
     fastsql.later(INSERT_TASK, rows)
     fastsql.later(INSERT_CANDIDATE, [{'task_id': r['id'], 'kind': kind, 'name': name} for r in rows
                                    for kind, names in (('group', r['groups']), ('user', r['users']))

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from engine import deployments
 from engine.db import db
 from engine.errors import EngineError, Invalid
-from . import service, sheets
+from . import numbering, service, sheets
 from .models import Customer
 from .stages import LIFECYCLE
 from .validation import OrderIn, error_paths
@@ -178,12 +178,13 @@ def import_rows(valid, actor, report, keys=None, progress=None):
     called every PROGRESS_EVERY rows."""
     # Every row starts the version that is the latest now (not deployed: one clear 404, not one per row).
     version = deployments.latest(LIFECYCLE).version if valid else None
+    numbers = numbering.reserve(db.session(), len(valid))
     with durable_at_end():
-        for done, (number, values, customer) in enumerate(valid, 1):
+        for done, ((number, values, customer), reserved) in enumerate(zip(valid, numbers), 1):
             idempotency = (keys(number), KEY_HASH) if keys is not None else None
             try:
                 pending = service.start_order(values, actor, customer=customer, source='import', version=version,
-                                              idempotency=idempotency)
+                                              idempotency=idempotency, number=reserved)
             except (EngineError, IntegrityError) as error:
                 db.session.rollback()
                 report.failed += 1

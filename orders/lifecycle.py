@@ -6,7 +6,8 @@ start runs:
 
 - before_flush notes the new `order_lifecycle` ProcessInstance the engine is about to insert;
 - before_commit, when the instance has its id, inserts the order, its line items and
-  milestones, and its search entry (plus, after a rollback, the number and idempotency key again).
+  milestones, and its search entry (plus, after a rollback, the number and idempotency key again);
+- after_rollback notes that the number and key are to be written again.
 
 If the engine refuses the start (an EngineError) it rolls back and nothing of the order is left,
 and its number is free again. If a step fails, the engine rolls back and keeps the instance in
@@ -40,7 +41,7 @@ def _json(value):
 class PendingOrder:
     """An order being created: its validated values, and what has been written for it so far."""
 
-    def __init__(self, values, customer, actor, currency, source='api', idempotency=None, uploads=()):
+    def __init__(self, values, customer, actor, currency, source='api', idempotency=None, uploads=(), number=None):
         self.values = values
         self.uploads = list(uploads)  # attachments.Upload files kept with the order (checked)
         self.customer_id, self.customer_code, self.customer_name = customer.id, customer.code, customer.name
@@ -48,7 +49,9 @@ class PendingOrder:
         self.currency = values.get('currency') or currency
         self.source = source
         self.idempotency = idempotency  # (key, request hash) or None
-        self.series = self.seq = self.number = None
+        # number: (series, seq, number) reserved beforehand (numbering.reserve), else allocated here
+        self.series, self.seq, self.number = number or (None, None, None)
+        self.reserved = number is not None
         self.instance = None
         self.written_for = None
         self.order_id = None
@@ -91,7 +94,7 @@ class PendingOrder:
         transaction the engine will commit. A second request with the same key fails here."""
         if self.number is None:
             self.series, self.seq, self.number = numbering.allocate(session)
-        else:  # after a rollback: the same number again
+        elif not self.reserved:  # after a rollback: the same number again
             numbering.claim(session, self.series, self.seq)
         if self.idempotency is not None:
             key, request_hash = self.idempotency
@@ -114,7 +117,8 @@ class PendingOrder:
             'created_by': self.actor.username, 'updated_at': now,
         }
         conn = session.connection()  # Core statements: a fraction of the ORM's cost per row
-        row.update(projection.derive(conn, instance.id, instance.status, instance.data))
+        row.update(projection.derive(conn, instance.id, instance.status, instance.data,
+                                     getattr(instance, 'projected_ready', None)))
         text_value = self.search_text()
         statement = insert(Order.__table__).returning(Order.__table__.c.id)
         vector = search.vector(session, text_value)
@@ -140,10 +144,16 @@ def _note_instance(session, flush_context, instances):
         return
     for obj in session.new:
         if isinstance(obj, ProcessInstance) and obj.model_key == LIFECYCLE and obj is not pending.instance:
-            if pending.instance is not None:  # the engine rolled back and keeps the instance in error
-                pending.needs_prepare = True
             pending.instance = obj
             projection.skip(session, obj)  # its order is written at commit, with its stage
+
+
+@event.listens_for(Session, 'after_rollback')
+def _rolled_back(session):
+    """The engine rolled back (and keeps the instance in error): the number and key are written again."""
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        pending.needs_prepare = True
 
 
 @event.listens_for(Session, 'before_commit')

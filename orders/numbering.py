@@ -3,7 +3,9 @@
 One counter row per series and year, incremented by a single UPDATE ... RETURNING inside the
 transaction that writes the order: the row lock (PostgreSQL) or the write lock (SQLite) keeps
 concurrent orders apart until commit, and a rolled-back order gives its number back, so the
-series has no gaps and no duplicates."""
+series has no gaps and no duplicates. A bulk import reserves the numbers of all its rows in one
+short transaction of its own (`reserve`), in row order; a row that then fails to import (rare:
+its rows were checked) leaves its number unused."""
 from datetime import date
 
 from sqlalchemy import select, update
@@ -29,8 +31,9 @@ def _ensure_row(session, series):
     session.connection().execute(insert(_counter).values(series=series, value=0).on_conflict_do_nothing())
 
 
-def next_value(session, series):
-    bump = update(_counter).where(_counter.c.series == series).values(value=_counter.c.value + 1) \
+def next_value(session, series, count=1):
+    """The counter after adding count (the last of the values given out)."""
+    bump = update(_counter).where(_counter.c.series == series).values(value=_counter.c.value + count) \
         .returning(_counter.c.value)
     value = session.connection().execute(bump).scalar()
     if value is None:  # first number of the series: create its row, then count as usual
@@ -46,6 +49,18 @@ def allocate(session, today=None):
     series = series_for(fmt, year)
     seq = next_value(session, series)
     return series, seq, render(fmt, year, seq)
+
+
+def reserve(session, count, today=None):
+    """[(series, seq, number)] of count new orders, committed at once: the numbers stay theirs."""
+    if count <= 0:
+        return []
+    fmt = settings.get('ORDER_NUMBER_FORMAT')
+    year = (today or date.today()).year
+    series = series_for(fmt, year)
+    last = next_value(session, series, count)
+    session.commit()
+    return [(series, seq, render(fmt, year, seq)) for seq in range(last - count + 1, last + 1)]
 
 
 def claim(session, series, seq):

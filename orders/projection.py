@@ -6,6 +6,7 @@ change to the instance, so lists and boards filter on indexed columns; likewise 
 Every engine command saves the instance through the session (status, data, state) after it has
 projected the instance's human tasks; an after_flush hook then derives the order's columns from
 those rows. The engine knows nothing of it."""
+from collections import namedtuple
 from itertools import chain
 
 from sqlalchemy import event, select, update
@@ -17,6 +18,7 @@ from .models import Order
 from .stages import LIFECYCLE, furthest
 
 _SKIP = 'eoms_order_projection_skip'
+Ready = namedtuple('Ready', 'name title due_at')
 
 
 def status_of(instance_status, data):
@@ -32,12 +34,15 @@ def _number(value):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def derive(connection, instance_id, instance_status, data):
-    """{stage, status, next_due_at[, process_actual_cost]} of the order of this instance."""
+def derive(connection, instance_id, instance_status, data, ready=None):
+    """{stage, status, next_due_at[, process_actual_cost]} of the order of this instance.
+    ready: its ready tasks as (name, title, due_at), when the caller knows them all."""
     status = status_of(instance_status, data)
-    ready = connection.execute(select(HumanTask.name, HumanTask.title, HumanTask.due_at)
-                               .where(HumanTask.instance_id == instance_id, HumanTask.state == 'ready')
-                               .order_by(HumanTask.created_at.desc())).all()
+    if ready is None:
+        ready = connection.execute(select(HumanTask.name, HumanTask.title, HumanTask.due_at)
+                                   .where(HumanTask.instance_id == instance_id, HumanTask.state == 'ready')
+                                   .order_by(HumanTask.created_at.desc())).all()
+    ready = [Ready(*r) for r in ready]
     if status in ('closed', 'cancelled'):
         stage = status
     else:  # the furthest ready task's stage, else the furthest any task reached

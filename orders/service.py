@@ -61,16 +61,18 @@ def create_order(values, actor, *, customer=None, source='api', idempotency_key=
     return db.session.get(Order, pending.order_id), True
 
 
-def start_order(values, actor, *, customer=None, source='api', idempotency=None, uploads=(), version=None):
+def start_order(values, actor, *, customer=None, source='api', idempotency=None, uploads=(), version=None,
+                number=None):
     """Write the order and start its lifecycle (version: the latest when None), in one
     transaction; returns the PendingOrder (number, order_id, instance). customer: anything with
-    id, code and name; looked up from values['customer'] when None."""
+    id, code and name; looked up from values['customer'] when None. number: one reserved by
+    numbering.reserve, else the next of the series is taken in this transaction."""
     if customer is None:
         customer = customers.resolve(values['customer'])
         if customer is None:
             raise customers.unknown(values['customer'])
     pending = lifecycle.PendingOrder(values, customer, actor, settings.get('DEFAULT_CURRENCY'), source, idempotency,
-                                     uploads)
+                                     uploads, number)
     db.session.rollback()  # end any read transaction: the first statement from here on writes
     try:
         lifecycle.start(pending, version)

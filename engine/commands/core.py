@@ -321,22 +321,25 @@ def start(model_key, actor, version=None, process_id=None, data=None, message=No
         _start_data(wf, jsonable(data or {}))
         return wf
 
-    # A new instance has no human_task rows yet: its first projection need not look for them.
-    inst = ProcessInstance(version_id=mv.id, model_key=mv.model_key, version=mv.version, process_id=start_id,
-                           status='running', initiator=actor.username, initiator_groups=list(actor.groups),
-                           data=jsonable(data or {}), has_waits=NO_READY_TASKS)
-    db.session.add(inst)
-    db.session.flush()
     wf = fresh()
     try:
-        audit(inst, actor, 'started', process_id=start_id, version=mv.version)
+        # The engine runs before the instance is written: on SQLite, whose one write lock is taken
+        # at a transaction's first write, other writers wait only for this start's writes.
         advance(wf, actor)
         if message is not None:
             name, payload, correlation = message
             if not send_message(wf, name, payload, correlation):
                 raise Conflict(f'Process "{start_id}" does not start with message "{name}".', code='not_waiting')
-            audit(inst, actor, 'message_received', message=name)
             advance(wf, actor)
+        # A new instance has no human_task rows yet: its first projection need not look for them.
+        inst = ProcessInstance(version_id=mv.id, model_key=mv.model_key, version=mv.version, process_id=start_id,
+                               status='running', initiator=actor.username, initiator_groups=list(actor.groups),
+                               data=jsonable(data or {}), has_waits=NO_READY_TASKS)
+        db.session.add(inst)
+        db.session.flush()
+        audit(inst, actor, 'started', process_id=start_id, version=mv.version)
+        if message is not None:
+            audit(inst, actor, 'message_received', message=message[0])
         _save(inst, wf, actor)
         db.session.commit()
         outbox.dispatch_new()
