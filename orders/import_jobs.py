@@ -1,29 +1,39 @@
 """Imports from the web page: a spreadsheet is checked when it is uploaded (the preview: every
-row's problems, nothing written), kept until its uploader confirms it, then imported by a worker,
-which reports its progress on the import's row and its report when it is done.
+row's problems, nothing written), kept until its uploader confirms it, then imported by workers.
 
-A worker killed mid-import leaves the import `running` with a heartbeat that stops; the outbox
-sends the job again and the next worker takes the import over once the heartbeat is STALE. Each
-row's order is written with an idempotency key naming the import and the row, in the order's own
-transaction, so the rows imported before the crash are found by their keys and not made twice."""
+A confirmed import is one outbox row (kind `import`). Its job checks the file again, reserves the
+order numbers of the valid rows, in row order, and splits the rows into parts of PART_ROWS, each
+with an outbox row of its own (kind `import_part`), all in one transaction: the parts run side by
+side on as many workers as there are (on PostgreSQL; SQLite writes one transaction at a time). Each part counts its progress on its row; the part that
+finishes last gathers the report onto the import.
+
+A worker killed mid-part leaves the part `running` with a heartbeat that stops; the outbox sends
+its job again and the next worker takes the part over once the heartbeat is STALE. Each row's
+order is written with an idempotency key naming the import and the row, in the order's own
+transaction, so rows imported before the crash are found by their keys and not made twice."""
 import logging
 import os
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+import json
+
+from sqlalchemy import and_, func, or_, select, update
 
 from engine import outbox
 from engine.commands import Actor
 from engine.db import db
 from engine.errors import Conflict, Invalid
 from engine.models import utcnow
-from . import imports, sheets
-from .models import IdempotencyKey, OrderImport
+from . import imports, numbering, sheets
+from .models import IdempotencyKey, OrderImport, OrderImportPart
+from .validation import OrderIn
 
 log = logging.getLogger(__name__)
 STALE = timedelta(minutes=2)
-KIND = 'import'
+KIND, PART_KIND = 'import', 'import_part'
+PART_ROWS = 500
 _table = OrderImport.__table__
+_parts = OrderImportPart.__table__
 
 
 def format_of(filename):
@@ -94,66 +104,164 @@ def discard(imp):
     db.session.commit()
 
 
-def _claim(import_id):
+def _claim(table, row_id, from_status):
+    """Take a queued row, or one whose worker has not been heard of for STALE; False if someone
+    else has it or it is finished."""
     now = utcnow()
-    claimed = db.session.execute(update(_table).where(_table.c.id == import_id, or_(
-        _table.c.status == 'queued',
-        and_(_table.c.status == 'running', _table.c.heartbeat_at < now - STALE))).values(
-        status='running', started_at=now, heartbeat_at=now)).rowcount == 1
+    claimed = db.session.execute(update(table).where(table.c.id == row_id, or_(
+        table.c.status == from_status,
+        and_(table.c.status == 'running', table.c.heartbeat_at < now - STALE))).values(
+        status='running', heartbeat_at=now)).rowcount == 1
     db.session.commit()
     return claimed
 
 
-def _progress(import_id, report):
+def _fail(import_id, error):
+    db.session.rollback()
+    log.exception('import %s failed', import_id)
+    message = getattr(error, 'message', None) or f'{type(error).__name__}: {error}'
     db.session.execute(update(_table).where(_table.c.id == import_id).values(
-        imported=report.imported, failed=report.failed, heartbeat_at=utcnow()))
+        status='failed', error=message[:2000], finished_at=utcnow()))
     db.session.commit()
+    return 'failed'
+
+
+def _json_values(values):
+    """OrderIn's loaded values as JSON, for OrderIn to load again in the part's job."""
+    return json.loads(json.dumps(OrderIn().dump(values), default=str))
+
+
+def work(import_id):
+    """The import's job: check, reserve the numbers and split into parts. 'split', 'done' (no
+    valid row), 'failed', 'finished' (split before) or 'skipped' (another worker is on it)."""
+    now = utcnow()
+    if not _claim(_table, import_id, 'queued'):
+        imp = get(import_id)
+        return 'finished' if imp is None or imp.parts or imp.status in ('done', 'failed', 'discarded') else 'skipped'
+    db.session.execute(update(_table).where(_table.c.id == import_id, _table.c.started_at.is_(None))
+                       .values(started_at=now))
+    db.session.commit()
+    imp = get(import_id)
+    if imp.parts:  # split before its worker died: the parts go on by themselves
+        return 'finished'
+    report = imports.ImportReport(dry_run=False)
+    try:
+        # Checked again: a customer may have been renamed or removed since the preview.
+        valid = imports.check(imp.content, imp.format, report)
+        db.session.rollback()
+        numbers = numbering.reserve(db.session(), len(valid))
+        size = _part_rows()
+        chunks = [list(zip(valid, numbers))[i:i + size] for i in range(0, len(valid), size)]
+        for n, chunk in enumerate(chunks, 1):
+            db.session.add(OrderImportPart(import_id=import_id, part=n, rows=[
+                {'row': row, 'values': _json_values(values), 'customer': list(customer), 'number': list(number)}
+                for (row, values, customer), number in chunk]))
+            outbox.add(PART_KIND, f'import-{import_id}-part-{n}', payload={'import_id': import_id, 'part': n})
+        report.problems.sort(key=lambda p: (p['row'] or 0))
+        db.session.execute(update(_table).where(_table.c.id == import_id).values(
+            rows=report.rows, valid=report.valid, invalid=report.invalid, problems=report.problems,
+            parts=len(chunks), heartbeat_at=utcnow()))
+        db.session.commit()
+    except Exception as error:  # the import stops before any order was made, and says why
+        outbox.forget_new()
+        return _fail(import_id, error)
+    outbox.dispatch_new()
+    if not chunks:
+        _finish(import_id)
+        return 'done'
+    return 'split'
+
+
+def _part_rows():
+    """SQLite lets one transaction write at a time: parts side by side would only wait for each
+    other (in its sleep-and-retry busy handler), so there an import is one part."""
+    return PART_ROWS if db.session.get_bind().dialect.name != 'sqlite' else 10 ** 9
+
+
+def _part(import_id, part):
+    return db.session.execute(select(OrderImportPart).where(
+        OrderImportPart.import_id == import_id, OrderImportPart.part == part)).scalar()
 
 
 def _row_key_prefix(import_id):
     return f'import-{import_id}-row-'
 
 
-def _earlier_rows(imp):
-    """{row number: order number} of the rows an earlier run of this import made orders of."""
-    prefix = _row_key_prefix(imp.id)
+def _earlier_rows(imp, rows):
+    """{row number: order number} of these rows that an earlier run made orders of."""
+    keys = [f'{_row_key_prefix(imp.id)}{r}' for r in rows]
     found = db.session.execute(select(IdempotencyKey.key, IdempotencyKey.order_number).where(
-        IdempotencyKey.username == imp.created_by, IdempotencyKey.key.startswith(prefix))).all()
-    return {int(key[len(prefix):]): number for key, number in found}
+        IdempotencyKey.username == imp.created_by, IdempotencyKey.key.in_(keys))).all()
+    prefix = len(_row_key_prefix(imp.id))
+    return {int(key[prefix:]): number for key, number in found}
 
 
-def work(import_id):
-    """The worker's part: 'done', 'failed', or 'skipped' (finished, or another worker is on it)."""
-    if not _claim(import_id):
+def work_part(import_id, part_number):
+    """A part's job: 'done', 'failed', 'finished' (before) or 'skipped' (another worker is on it)."""
+    part = _part(import_id, part_number)
+    if part is None or part.status == 'done':
+        return 'finished'
+    if not _claim(_parts, part.id, 'queued'):
         return 'skipped'
     imp = get(import_id)
     actor = Actor(imp.created_by, tuple(imp.created_groups or ()))
     report = imports.ImportReport(dry_run=False)
     try:
-        # Checked again: a customer may have been renamed or removed since the preview.
-        valid = imports.check(imp.content, imp.format, report)
-        earlier = _earlier_rows(imp)
+        rows = part.rows
+        earlier = _earlier_rows(imp, [r['row'] for r in rows])
         db.session.rollback()
-        for number in sorted(n for n, _values, _customer in valid if n in earlier):
-            report.imported += 1
-            report.orders.append({'row': number, 'number': earlier[number]})
-        todo = [row for row in valid if row[0] not in earlier]
+        todo, numbers = [], []
+        for r in rows:
+            if r['row'] in earlier:
+                report.imported += 1
+                report.orders.append({'row': r['row'], 'number': earlier[r['row']]})
+            else:
+                todo.append((r['row'], OrderIn().load(r['values']), imports.CustomerRef(*r['customer'])))
+                numbers.append(tuple(r['number']))
         prefix = _row_key_prefix(import_id)
-        imports.import_rows(todo, actor, report, keys=lambda n: f'{prefix}{n}',
-                            progress=lambda r: _progress(import_id, r))
-    except Exception as error:  # the import stops with what it made so far, and says why
-        db.session.rollback()
-        log.exception('import %s failed', import_id)
-        message = getattr(error, 'message', None) or f'{type(error).__name__}: {error}'
-        db.session.execute(update(_table).where(_table.c.id == import_id).values(
-            status='failed', error=message[:2000], imported=report.imported, failed=report.failed,
-            orders=sorted(report.orders, key=lambda o: o['row']), finished_at=utcnow()))
-        db.session.commit()
-        return 'failed'
-    report.problems.sort(key=lambda p: (p['row'] or 0))
+        imports.import_rows(todo, actor, report, keys=lambda n: f'{prefix}{n}', numbers=numbers,
+                            progress=lambda rep: _part_progress(part.id, rep))
+    except Exception as error:  # the import is marked failed; this part and the others still report theirs
+        outcome = _fail(import_id, error)
+    else:
+        outcome = 'done'
+    db.session.execute(update(_parts).where(_parts.c.id == part.id).values(
+        status='done', imported=report.imported, failed=report.failed, problems=report.problems,
+        orders=report.orders, finished_at=utcnow(), heartbeat_at=utcnow()))
+    db.session.execute(update(_table).where(_table.c.id == import_id).values(parts_done=_table.c.parts_done + 1))
+    db.session.commit()
+    imp = get(import_id)
+    if imp.parts_done >= imp.parts:
+        _finish(import_id)
+    return outcome
+
+
+def _part_progress(part_id, report):
+    db.session.execute(update(_parts).where(_parts.c.id == part_id).values(
+        imported=report.imported, failed=report.failed, heartbeat_at=utcnow()))
+    db.session.commit()
+
+
+def progress(imp):
+    """(imported, failed) so far, over its parts while they run."""
+    if imp.status != 'running' or not imp.parts:
+        return imp.imported, imp.failed
+    imported, failed = db.session.execute(select(func.coalesce(func.sum(_parts.c.imported), 0),
+                                                 func.coalesce(func.sum(_parts.c.failed), 0))
+                                          .where(_parts.c.import_id == imp.id)).one()
+    return int(imported), int(failed)
+
+
+def _finish(import_id):
+    """The report of all parts onto the import; it no longer needs its file."""
+    parts = db.session.execute(select(_parts.c.imported, _parts.c.failed, _parts.c.problems, _parts.c.orders)
+                               .where(_parts.c.import_id == import_id)).all()
+    imp = get(import_id)
+    problems = list(imp.problems or []) + [p for part in parts for p in part.problems or []]
+    orders = [o for part in parts for o in part.orders or []]
+    status = 'failed' if imp.status == 'failed' else 'done'
     db.session.execute(update(_table).where(_table.c.id == import_id).values(
-        status='done', rows=report.rows, valid=report.valid, invalid=report.invalid, imported=report.imported,
-        failed=report.failed, problems=report.problems, orders=sorted(report.orders, key=lambda o: o['row']),
+        status=status, imported=sum(p.imported for p in parts), failed=sum(p.failed for p in parts),
+        problems=sorted(problems, key=lambda p: (p['row'] or 0)), orders=sorted(orders, key=lambda o: o['row']),
         content=None, finished_at=utcnow(), heartbeat_at=utcnow()))
     db.session.commit()
-    return 'done'

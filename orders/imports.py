@@ -171,14 +171,15 @@ def run(content, fmt, actor, dry_run=True):
     return report
 
 
-def import_rows(valid, actor, report, keys=None, progress=None):
+def import_rows(valid, actor, report, keys=None, progress=None, numbers=None):
     """Make each checked row an order, in a transaction of its own, into the report.
-    keys: row number -> an idempotency key that row's order is written with (a row whose key is
-    taken already is left alone: an import run again after its worker died); progress(report) is
-    called every PROGRESS_EVERY rows."""
+    keys: row number -> an idempotency key that row's order is written with; progress(report) is
+    called every PROGRESS_EVERY rows; numbers: the rows' reserved order numbers (reserved here
+    when None)."""
     # Every row starts the version that is the latest now (not deployed: one clear 404, not one per row).
     version = deployments.latest(LIFECYCLE).version if valid else None
-    numbers = numbering.reserve(db.session(), len(valid))
+    if numbers is None:
+        numbers = numbering.reserve(db.session(), len(valid))
     with durable_at_end():
         for done, ((number, values, customer), reserved) in enumerate(zip(valid, numbers), 1):
             idempotency = (keys(number), KEY_HASH) if keys is not None else None

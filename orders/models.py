@@ -240,8 +240,30 @@ class OrderImport(db.Model):
     failed = db.Column(db.Integer, nullable=False, default=0)
     problems = db.Column(db.JSON, nullable=False, default=list)  # [{row, column, problem}]
     orders = db.Column(db.JSON, nullable=False, default=list)    # [{row, number}] once imported
+    parts = db.Column(db.Integer, nullable=False, default=0)       # OrderImportPart rows, once split
+    parts_done = db.Column(db.Integer, nullable=False, default=0)
     queued_at = db.Column(UTCDateTime)
     started_at = db.Column(UTCDateTime)
     heartbeat_at = db.Column(UTCDateTime)  # the worker importing it was alive then
     finished_at = db.Column(UTCDateTime)
     error = db.Column(db.Text)
+
+
+class OrderImportPart(db.Model):
+    """A slice of a confirmed import's valid rows, imported by one worker job: the parts of an
+    import run side by side on as many workers as there are."""
+    __tablename__ = 'order_import_part'
+    __table_args__ = (UniqueConstraint('import_id', 'part', name='uq_order_import_part'),
+                      CheckConstraint("status in ('queued', 'running', 'done')", name='import_part_status'))
+    id = db.Column(db.Integer, primary_key=True)
+    import_id = db.Column(db.Integer, db.ForeignKey('order_import.id', ondelete='CASCADE'), nullable=False)
+    part = db.Column(db.Integer, nullable=False)
+    # [{row, values (OrderIn's JSON), customer: [id, code, name], number: [series, seq, number]}]
+    rows = db.deferred(db.Column(db.JSON, nullable=False))
+    status = db.Column(db.String(10), nullable=False, default='queued')
+    imported = db.Column(db.Integer, nullable=False, default=0)
+    failed = db.Column(db.Integer, nullable=False, default=0)
+    problems = db.Column(db.JSON, nullable=False, default=list)
+    orders = db.Column(db.JSON, nullable=False, default=list)
+    heartbeat_at = db.Column(UTCDateTime)
+    finished_at = db.Column(UTCDateTime)

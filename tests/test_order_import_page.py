@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from engine.db import db
 from engine.models import Outbox, utcnow
 from orders import import_jobs, service
-from orders.models import IdempotencyKey, Order, OrderImport
+from orders.models import IdempotencyKey, Order, OrderImport, OrderImportPart
 from tests.test_orders_import import csv_bytes, good_row
 from tests.test_orders_pages import Browser, shop  # noqa: F401
 from tests.test_service_tasks import clean_queue, run_jobs
@@ -90,10 +90,24 @@ def test_the_preview_lists_each_bad_row_and_writes_nothing_then_the_worker_impor
                 .scalar()) == 'done'
 
 
-def test_an_import_whose_worker_died_is_taken_over_and_makes_each_row_once(app, sales, monkeypatch):
+def test_the_rows_are_split_into_parts_that_keep_the_row_order_of_the_numbers(app, sales, monkeypatch):
+    monkeypatch.setattr(import_jobs, '_part_rows', lambda: 2)  # (SQLite imports in one part)
+    import_id = import_id_of(upload(sales, sheet(good=5, bad=(3,))))
+    assert sales.post(f'/orders/imports/{import_id}/confirm', {}).status_code == 302
+    run_jobs(app)
+    imp = get_import(app, import_id)
+    assert (imp.status, imp.parts, imp.parts_done, imp.imported, imp.invalid) == ('done', 3, 3, 5, 1)
+    assert [o['row'] for o in imp.orders] == [2, 3, 5, 6, 7]
+    numbers = [o['number'] for o in imp.orders]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 5
+    assert [p['row'] for p in imp.problems] == [4, 4]  # the bad row's customer and quantity
+
+
+def test_a_part_whose_worker_died_is_taken_over_and_makes_each_row_once(app, sales, monkeypatch):
     before = order_count(app)
     import_id = import_id_of(upload(sales, sheet(good=5)))
     assert sales.post(f'/orders/imports/{import_id}/confirm', {}).status_code == 302
+    assert read(app, lambda: import_jobs.work(import_id)) == 'split'
     real_start = service.start_order
     started = []
 
@@ -105,21 +119,21 @@ def test_an_import_whose_worker_died_is_taken_over_and_makes_each_row_once(app, 
 
     monkeypatch.setattr(service, 'start_order', dies_after_two)
     with app.app_context(), pytest.raises(SystemExit):
-        import_jobs.work(import_id)
+        import_jobs.work_part(import_id, 1)
     monkeypatch.setattr(service, 'start_order', real_start)
     assert order_count(app) == before + 2
     assert get_import(app, import_id).status == 'running'
 
     # its heartbeat is fresh: someone may still be on it
-    assert read(app, lambda: import_jobs.work(import_id)) == 'skipped'
+    assert read(app, lambda: import_jobs.work_part(import_id, 1)) == 'skipped'
 
     def heartbeat_stops():
-        table = OrderImport.__table__
-        db.session.execute(update(table).where(table.c.id == import_id).values(
+        table = OrderImportPart.__table__
+        db.session.execute(update(table).where(table.c.import_id == import_id).values(
             heartbeat_at=utcnow() - import_jobs.STALE - timedelta(seconds=1)))
         db.session.commit()
     read(app, heartbeat_stops)
-    run_jobs(app)
+    run_jobs(app)  # the import's own job finds it split; the part's job takes the part over
     imp = get_import(app, import_id)
     assert (imp.status, imp.imported, imp.failed) == ('done', 5, 0)
     assert order_count(app) == before + 5
@@ -127,6 +141,9 @@ def test_an_import_whose_worker_died_is_taken_over_and_makes_each_row_once(app, 
     keys = read(app, lambda: db.session.execute(select(func.count()).select_from(IdempotencyKey).where(
         IdempotencyKey.key.startswith(f'import-{import_id}-row-'))).scalar())
     assert keys == 5
+    statuses = read(app, lambda: sorted(db.session.execute(select(Outbox.key, Outbox.status).where(
+        Outbox.key.startswith(f'import-{import_id}'))).all()))
+    assert statuses == [(f'import-{import_id}', 'done'), (f'import-{import_id}-part-1', 'done')]
 
 
 def test_files_that_are_not_sheets_or_cannot_be_read_are_refused_with_a_reason(app, sales):

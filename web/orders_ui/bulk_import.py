@@ -69,7 +69,8 @@ def upload_import():
 
 def _detail(imp, status=200):
     template = 'orders/_import_status.html' if request.headers.get('HX-Request') else 'orders/import_detail.html'
-    return render_template(template, imp=imp, active=imp.status in ACTIVE,
+    imported, failed = import_jobs.progress(imp)
+    return render_template(template, imp=imp, active=imp.status in ACTIVE, imported=imported, failed=failed,
                            problems=(imp.problems or [])[:SHOWN_PROBLEMS], orders=(imp.orders or [])[:SHOWN_ORDERS],
                            shown_problems=SHOWN_PROBLEMS, shown_orders=SHOWN_ORDERS), status
 
