@@ -13,9 +13,8 @@ order is written with an idempotency key naming the import and the row, in the o
 transaction, so rows imported before the crash are found by their keys and not made twice."""
 import logging
 import os
-from datetime import timedelta
-
-import json
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select, update
 
@@ -126,9 +125,16 @@ def _fail(import_id, error):
     return 'failed'
 
 
-def _json_values(values):
-    """OrderIn's loaded values as JSON, for OrderIn to load again in the part's job."""
-    return json.loads(json.dumps(OrderIn().dump(values), default=str))
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
 
 
 def work(import_id):
@@ -154,7 +160,7 @@ def work(import_id):
         chunks = [list(zip(valid, numbers))[i:i + size] for i in range(0, len(valid), size)]
         for n, chunk in enumerate(chunks, 1):
             db.session.add(OrderImportPart(import_id=import_id, part=n, rows=[
-                {'row': row, 'values': _json_values(values), 'customer': list(customer), 'number': list(number)}
+                {'row': row, 'values': _json_value(values), 'customer': list(customer), 'number': list(number)}
                 for (row, values, customer), number in chunk]))
             outbox.add(PART_KIND, f'import-{import_id}-part-{n}', payload={'import_id': import_id, 'part': n})
         report.problems.sort(key=lambda p: (p['row'] or 0))
@@ -210,13 +216,13 @@ def work_part(import_id, part_number):
         rows = part.rows
         earlier = _earlier_rows(imp, [r['row'] for r in rows])
         db.session.rollback()
-        todo, numbers = [], []
+        todo, numbers, schema = [], [], OrderIn()  # loads the values it checked, as JSON
         for r in rows:
             if r['row'] in earlier:
                 report.imported += 1
                 report.orders.append({'row': r['row'], 'number': earlier[r['row']]})
             else:
-                todo.append((r['row'], OrderIn().load(r['values']), imports.CustomerRef(*r['customer'])))
+                todo.append((r['row'], schema.load(r['values']), imports.CustomerRef(*r['customer'])))
                 numbers.append(tuple(r['number']))
         prefix = _row_key_prefix(import_id)
         imports.import_rows(todo, actor, report, keys=lambda n: f'{prefix}{n}', numbers=numbers,
