@@ -1,8 +1,10 @@
 """Imports from the web page: a spreadsheet is checked when it is uploaded (the preview: every
 row's problems, nothing written), kept until its uploader confirms it, then imported by workers.
 
-A confirmed import is one outbox row (kind `import`). Its job checks the file again, reserves the
-order numbers of the valid rows, in row order, and splits the rows into parts of PART_ROWS, each
+The upload keeps the rows the preview found valid, and those are what the import makes orders of
+(a row fixed in the file meanwhile needs a new upload; a customer removed meanwhile fails its rows).
+A confirmed import is one outbox row (kind `import`). Its job reserves the order numbers of the
+valid rows, in row order, and splits the rows into parts of PART_ROWS, each
 with an outbox row of its own (kind `import_part`), all in one transaction: the parts run side by
 side on as many workers as there are (on PostgreSQL; SQLite writes one transaction at a time). Each part counts its progress on its row; the part that
 finishes last gathers the report onto the import.
@@ -24,7 +26,7 @@ from engine.db import db
 from engine.errors import Conflict, Invalid
 from engine.models import utcnow
 from . import imports, numbering, sheets
-from .models import IdempotencyKey, OrderImport, OrderImportPart
+from .models import Customer, IdempotencyKey, OrderImport, OrderImportPart
 from .validation import OrderIn
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,14 @@ def upload(content, filename, actor):
     unreadable file raises Invalid and nothing is kept."""
     fmt = format_of(filename)
     report = imports.ImportReport(dry_run=True)
-    imports.check(content, fmt, report)
+    valid = imports.check(content, fmt, report)
     db.session.rollback()
     report.problems.sort(key=lambda p: (p['row'] or 0))
     imp = OrderImport(filename=os.path.basename(filename)[:255], format=fmt, size=len(content), content=content,
                       status='checked', created_by=actor.username, created_groups=list(actor.groups),
-                      rows=report.rows, valid=report.valid, invalid=report.invalid, problems=report.problems)
+                      rows=report.rows, valid=report.valid, invalid=report.invalid, problems=report.problems,
+                      checked=[{'row': row, 'values': _json_value(values), 'customer': list(customer)}
+                               for row, values, customer in valid])
     db.session.add(imp)
     db.session.commit()
     return imp
@@ -97,7 +101,7 @@ def confirm(imp):
 
 
 def discard(imp):
-    if not _move(imp.id, 'checked', status='discarded', content=None, finished_at=utcnow()):
+    if not _move(imp.id, 'checked', status='discarded', content=None, checked=None, finished_at=utcnow()):
         db.session.rollback()
         raise _not_checked(get(imp.id))
     db.session.commit()
@@ -150,23 +154,20 @@ def work(import_id):
     imp = get(import_id)
     if imp.parts:  # split before its worker died: the parts go on by themselves
         return 'finished'
-    report = imports.ImportReport(dry_run=False)
     try:
-        # Checked again: a customer may have been renamed or removed since the preview.
-        valid = imports.check(imp.content, imp.format, report)
+        valid, gone = _still_valid(imp.checked or [])
+        problems = sorted([*(imp.problems or []), *gone], key=lambda p: (p['row'] or 0))
         db.session.rollback()
         numbers = numbering.reserve(db.session(), len(valid))
         size = _part_rows()
         chunks = [list(zip(valid, numbers))[i:i + size] for i in range(0, len(valid), size)]
         for n, chunk in enumerate(chunks, 1):
-            db.session.add(OrderImportPart(import_id=import_id, part=n, rows=[
-                {'row': row, 'values': _json_value(values), 'customer': list(customer), 'number': list(number)}
-                for (row, values, customer), number in chunk]))
+            db.session.add(OrderImportPart(import_id=import_id, part=n,
+                                           rows=[{**row, 'number': list(number)} for row, number in chunk]))
             outbox.add(PART_KIND, f'import-{import_id}-part-{n}', payload={'import_id': import_id, 'part': n})
-        report.problems.sort(key=lambda p: (p['row'] or 0))
         db.session.execute(update(_table).where(_table.c.id == import_id).values(
-            rows=report.rows, valid=report.valid, invalid=report.invalid, problems=report.problems,
-            parts=len(chunks), heartbeat_at=utcnow()))
+            valid=len(valid), invalid=imp.invalid + len(gone), problems=problems, parts=len(chunks),
+            heartbeat_at=utcnow()))
         db.session.commit()
     except Exception as error:  # the import stops before any order was made, and says why
         outbox.forget_new()
@@ -176,6 +177,23 @@ def work(import_id):
         _finish(import_id)
         return 'done'
     return 'split'
+
+
+def _still_valid(checked):
+    """The previewed rows whose customer is still there (with its name now), and a problem for
+    each of the others: exactly what the preview promised, less what was removed since."""
+    ids = {r['customer'][0] for r in checked}
+    now = {c.id: list(c) for c in db.session.execute(
+        select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(ids)))} if ids else {}
+    valid, gone = [], []
+    for r in checked:
+        customer_id, code = r['customer'][:2]
+        if customer_id in now and now[customer_id][1] == code:  # (SQLite may give a removed row's id again)
+            valid.append({**r, 'customer': now[customer_id]})
+        else:
+            gone.append({'row': r['row'], 'column': 'customer',
+                         'problem': f'customer "{r["customer"][1]}" was removed after the upload'})
+    return valid, gone
 
 
 def _part_rows():
@@ -269,5 +287,5 @@ def _finish(import_id):
     db.session.execute(update(_table).where(_table.c.id == import_id).values(
         status=status, imported=sum(p.imported for p in parts), failed=sum(p.failed for p in parts),
         problems=sorted(problems, key=lambda p: (p['row'] or 0)), orders=sorted(orders, key=lambda o: o['row']),
-        content=None, finished_at=utcnow(), heartbeat_at=utcnow()))
+        content=None, checked=None, finished_at=utcnow(), heartbeat_at=utcnow()))
     db.session.commit()

@@ -229,6 +229,9 @@ class OrderImport(db.Model):
     format = db.Column(db.String(4), nullable=False)
     size = db.Column(db.Integer, nullable=False)
     content = db.deferred(db.Column(db.LargeBinary))  # dropped once imported or discarded
+    # The valid rows as the preview found them, what the import makes orders of:
+    # [{row, values (OrderIn's, as JSON), customer: [id, code, name]}]; dropped with the file.
+    checked = db.deferred(db.Column(db.JSON))
     status = db.Column(db.String(10), nullable=False, default='checked')
     created_by = db.Column(db.String(100), nullable=False, index=True)
     created_groups = db.Column(db.JSON, nullable=False, default=list)

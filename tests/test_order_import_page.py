@@ -191,3 +191,30 @@ def test_the_import_page_and_its_preview_speak_chinese(app, sales):
     import_id = import_id_of(upload(sales, sheet(good=2, bad=(1,))))
     page = sales.get(f'/orders/imports/{import_id}', headers={'Accept-Language': 'zh-CN'}).get_data(as_text=True)
     assert '导入' in page and 'Import 2 orders' not in page
+
+
+def test_the_import_makes_what_the_preview_promised_less_rows_whose_customer_was_removed(app, sales):
+    from engine.commands import Actor
+    from orders import customers
+    from orders.models import Customer
+    from orders.validation import CustomerIn
+
+    def add_customer(code, name):
+        customers.create_customer(CustomerIn().load({'code': code, 'name': name}), Actor('tests', ('admin',)))
+        db.session.commit()
+    read(app, lambda: add_customer('TMP', 'Temporary Works'))
+    rows = [good_row(1), {**good_row(2), 'customer': 'TMP'}, {**good_row(3), 'customer': 'LATE'}]
+    import_id = import_id_of(upload(sales, csv_bytes(rows)))
+
+    def remove_and_add():
+        db.session.query(Customer).filter_by(code='TMP').delete()
+        db.session.commit()
+        add_customer('LATE', 'Late Customer')  # the row naming it was refused by the preview
+    read(app, remove_and_add)
+    assert sales.post(f'/orders/imports/{import_id}/confirm', {}).status_code == 302
+    run_jobs(app)
+    imp = get_import(app, import_id)
+    assert (imp.status, imp.imported, imp.valid, imp.invalid) == ('done', 1, 1, 2)
+    assert [o['row'] for o in imp.orders] == [2]
+    assert {(p['row'], p['column']) for p in imp.problems} == {(3, 'customer'), (4, 'customer')}
+    assert any('was removed after the upload' in p['problem'] for p in imp.problems)

@@ -2,7 +2,7 @@
 
 Revision ID: 0008_order_imports
 Revises: 0007_user_email
-Create Date: 2026-12-06 07:47:37.243752
+Create Date: 2026-12-06 08:07:47.433007
 
 """
 from alembic import op
@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('format', sa.String(length=4), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('checked', sa.JSON(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('created_groups', sa.JSON(), nullable=False),
