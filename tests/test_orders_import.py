@@ -281,3 +281,43 @@ def test_export_follows_the_filter_and_search(customers):
     assert len(values) == 3 and values[0][0] == 'number'
     assert exported(api, 'format=csv&customer=NOBODY').headers['X-Order-Count'] == '0'
     assert api.get('/orders/export?format=pdf').status == 422
+
+
+# -- in the background, on the workers ---------------------------------------------------------------
+
+def test_a_background_import_answers_202_and_is_followed_to_its_report(customers, app):
+    from tests.test_service_tasks import clean_queue, run_jobs
+    clean_queue(app)
+    before = counts()
+    rows = [good_row(1), {**good_row(2), 'customer': 'NOBODY'}, good_row(3)]
+    raw = customers.client.post('/api/v1/orders/import?background=1',
+                                data={'file': (io.BytesIO(csv_bytes(rows)), 'orders.csv')},
+                                content_type='multipart/form-data',
+                                headers={'Authorization': f'Bearer {customers.token}'})
+    r = Response(raw)
+    assert r.status == 202, r
+    assert r.json['status'] == 'queued' and (r.json['valid'], r.json['invalid']) == (2, 1)
+    assert r.json['problems'] == [{'row': 3, 'column': 'customer', 'problem': 'unknown customer "NOBODY"'}]
+    location = raw.headers['Location']
+    assert location.endswith(f'/api/v1/orders/imports/{r.json["id"]}')
+    assert counts() == before
+    run_jobs(app)
+    done = customers.get(location.split('/api/v1')[1])
+    assert done.status == 200, done
+    assert (done.json['status'], done.json['imported'], done.json['failed']) == ('done', 2, 0)
+    assert [o['row'] for o in done.json['orders']] == [2, 4]
+    assert counts() == (before[0] + 2, before[1] + 2)
+    other = customers.as_user('bob', groups=['sales'])
+    assert other.get(location.split('/api/v1')[1]).status == 403
+    assert customers.get('/orders/imports/999999').status == 404
+
+
+def test_a_background_import_without_a_valid_row_answers_422_with_the_problems(customers):
+    raw = customers.client.post('/api/v1/orders/import?background=1',
+                                data={'file': (io.BytesIO(csv_bytes([{**good_row(1), 'customer': 'NOBODY'}])),
+                                               'orders.csv')},
+                                content_type='multipart/form-data',
+                                headers={'Authorization': f'Bearer {customers.token}'})
+    r = Response(raw)
+    assert r.status == 422 and r.json['error']['code'] == 'nothing_to_import', r
+    assert r.json['error']['details'] == [{'row': 2, 'column': 'customer', 'problem': 'unknown customer "NOBODY"'}]

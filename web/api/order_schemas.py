@@ -126,6 +126,9 @@ class TemplateQuery(Schema):
 
 class ImportQuery(Schema):
     dry_run = fields.Boolean(load_default=False, metadata={'description': 'check every row, import nothing'})
+    background = fields.Boolean(load_default=False, metadata={
+        'description': 'check the rows now, import the valid ones on the workers: answers 202 with the import '
+                       '(OrderImport), to follow at its Location'})
 
 
 class ImportForm(Schema):
@@ -153,6 +156,25 @@ class ImportReport(Schema):
     failed = fields.Integer(metadata={'description': 'valid rows the engine refused to start'})
     problems = fields.List(fields.Nested(ImportProblem))
     orders = fields.List(fields.Nested(ImportedOrder))
+
+
+class OrderImport(Schema):
+    """An import run on the workers: its rows' problems from the start, its orders once done."""
+    id = fields.Integer()
+    filename = fields.String()
+    status = fields.String(metadata={'description': 'queued, running, done or failed (checked and discarded '
+                                                    'belong to the import page)'})
+    rows = fields.Integer(metadata={'description': 'data rows read'})
+    valid = fields.Integer()
+    invalid = fields.Integer()
+    imported = fields.Integer(metadata={'description': 'orders made so far'})
+    failed = fields.Integer(metadata={'description': 'valid rows not imported'})
+    problems = fields.List(fields.Nested(ImportProblem))
+    orders = fields.List(fields.Nested(ImportedOrder), metadata={'description': 'once done'})
+    error = fields.String(allow_none=True, metadata={'description': 'why a failed import stopped'})
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
 
 
 class Contact(Schema):

@@ -2,15 +2,16 @@
 import os
 from datetime import datetime, timezone
 
-from flask import Response, g, request
+from flask import Response, g, request, url_for
 
-from engine.errors import EngineError, Invalid, NotFound
-from orders import customers, exports, imports, queries, service, settings, sheets
+from engine.errors import EngineError, Forbidden, Invalid, NotFound
+from orders import customers, exports, import_jobs, imports, queries, service, settings, sheets
 from orders.queries import OrderFilter
 from . import bp
 from .docs import doc, json_body, query_args
 from .order_schemas import (CustomerIn, CustomerPage, CustomerQuery, CustomerView, ExportQuery, ImportForm,
-                            ImportQuery, ImportReport, OrderDetail, OrderIn, OrderPage, OrderQuery, TemplateQuery)
+                            ImportQuery, ImportReport, OrderDetail, OrderImport, OrderIn, OrderPage, OrderQuery,
+                            TemplateQuery)
 
 MAX_KEY_LENGTH = 200
 
@@ -87,7 +88,10 @@ def import_template():
 def import_orders():
     """Every row is checked first. Without dry_run each valid row becomes an order, with its lifecycle
     instance, in a transaction of its own; invalid rows are reported by row, column and problem and
-    nothing of them is written. The format comes from the file name (.csv or .xlsx)."""
+    nothing of them is written. The format comes from the file name (.csv or .xlsx).
+    With background=1 the valid rows are imported by the workers, in parts side by side, and the
+    answer is 202 with the import (OrderImport: its problems already) and a Location to follow it;
+    a file without a valid row answers 422 `nothing_to_import` with the problems."""
     request.max_content_length = settings.get('ORDER_IMPORT_MAX_BYTES')
     args = query_args(ImportQuery)
     if not request.mimetype.startswith('multipart/'):
@@ -101,8 +105,37 @@ def import_orders():
     if fmt not in sheets.FORMATS:
         raise Invalid(f'"{upload.filename}" is not a .csv or .xlsx file.', code='invalid_import_file',
                       details=[{'path': 'file', 'message': 'expected .csv or .xlsx'}])
+    if args['background'] and not args['dry_run']:
+        return _import_in_background(upload.read(), upload.filename)
     report = imports.run(upload.read(), fmt, g.actor, dry_run=args['dry_run'])
     return ImportReport().dump(report)
+
+
+def _import_in_background(content, filename):
+    imp = import_jobs.upload(content, filename, g.actor)
+    if not imp.valid:
+        problems = imp.problems
+        import_jobs.discard(imp)
+        raise Invalid(f'{filename} has no valid row to import: correct the rows reported and send it again.',
+                      code='nothing_to_import', details=problems)
+    import_jobs.confirm(imp)
+    imp = import_jobs.get(imp.id)
+    return OrderImport().dump(imp), 202, {'Location': url_for('api.get_import', import_id=imp.id)}
+
+
+@bp.get('/orders/imports/<int:import_id>')
+@doc('An import run on the workers (background=1): its status, progress, problems and, once done, its orders',
+     response=OrderImport, errors=(403, 404))
+def get_import(import_id):
+    """Visible to whoever sent it, and to admins."""
+    imp = import_jobs.get(import_id)
+    if imp is None:
+        raise NotFound(f'No import {import_id}.', code='import_not_found')
+    if imp.created_by != g.actor.username and not g.actor.is_admin:
+        raise Forbidden(f'Import {import_id} is someone else\'s.', code='not_your_import')
+    view = OrderImport().dump(imp)
+    view['imported'], view['failed'] = import_jobs.progress(imp)
+    return view
 
 
 @bp.get('/orders/<path:number>')  # path: a number format may contain "/" (WO/2026/000001)
