@@ -142,8 +142,9 @@ def _json_value(value):
 
 
 def work(import_id):
-    """The import's job: check, reserve the numbers and split into parts. 'split', 'done' (no
-    valid row), 'failed', 'finished' (split before) or 'skipped' (another worker is on it)."""
+    """The import's job: reserve the numbers and split the rows into parts, in one transaction.
+    'split', 'done' (no valid row left), 'failed', 'finished' (split before) or 'skipped'
+    (another worker is on it)."""
     now = utcnow()
     if not _claim(_table, import_id, 'queued'):
         imp = get(import_id)
@@ -158,7 +159,7 @@ def work(import_id):
         valid, gone = _still_valid(imp.checked or [])
         problems = sorted([*(imp.problems or []), *gone], key=lambda p: (p['row'] or 0))
         db.session.rollback()
-        numbers = numbering.reserve(db.session(), len(valid))
+        numbers = numbering.reserve(db.session(), len(valid), commit=False)
         size = _part_rows()
         chunks = [list(zip(valid, numbers))[i:i + size] for i in range(0, len(valid), size)]
         for n, chunk in enumerate(chunks, 1):

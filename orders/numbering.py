@@ -51,15 +51,17 @@ def allocate(session, today=None):
     return series, seq, render(fmt, year, seq)
 
 
-def reserve(session, count, today=None):
-    """[(series, seq, number)] of count new orders, committed at once: the numbers stay theirs."""
+def reserve(session, count, today=None, commit=True):
+    """[(series, seq, number)] of count new orders, committed at once (unless the caller commits
+    them with what it writes about them): the numbers stay theirs."""
     if count <= 0:
         return []
     fmt = settings.get('ORDER_NUMBER_FORMAT')
     year = (today or date.today()).year
     series = series_for(fmt, year)
     last = next_value(session, series, count)
-    session.commit()
+    if commit:
+        session.commit()
     return [(series, seq, render(fmt, year, seq)) for seq in range(last - count + 1, last + 1)]
 
 
