@@ -15,6 +15,7 @@ order is written with an idempotency key naming the import and the row, in the o
 transaction, so rows imported before the crash are found by their keys and not made twice."""
 import logging
 import os
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from .validation import OrderIn
 
 log = logging.getLogger(__name__)
 STALE = timedelta(minutes=2)
+PROGRESS_SECONDS = 1  # the page asks every second
 KIND, PART_KIND = 'import', 'import_part'
 PART_ROWS = 500
 _table = OrderImport.__table__
@@ -245,7 +247,7 @@ def work_part(import_id, part_number):
                 numbers.append(tuple(r['number']))
         prefix = _row_key_prefix(import_id)
         imports.import_rows(todo, actor, report, keys=lambda n: f'{prefix}{n}', numbers=numbers,
-                            progress=lambda rep: _part_progress(part.id, rep))
+                            progress=_Progress(part.id))
     except Exception as error:  # the import is marked failed; this part and the others still report theirs
         outcome = _fail(import_id, error)
     else:
@@ -261,10 +263,19 @@ def work_part(import_id, part_number):
     return outcome
 
 
-def _part_progress(part_id, report):
-    db.session.execute(update(_parts).where(_parts.c.id == part_id).values(
-        imported=report.imported, failed=report.failed, heartbeat_at=utcnow()))
-    db.session.commit()
+class _Progress:
+    """Writes a part's counts and heartbeat at most every PROGRESS_SECONDS (a commit of its own)."""
+
+    def __init__(self, part_id):
+        self.part_id, self.last = part_id, time.monotonic()
+
+    def __call__(self, report):
+        if time.monotonic() - self.last < PROGRESS_SECONDS:
+            return
+        db.session.execute(update(_parts).where(_parts.c.id == self.part_id).values(
+            imported=report.imported, failed=report.failed, heartbeat_at=utcnow()))
+        db.session.commit()
+        self.last = time.monotonic()
 
 
 def progress(imp):

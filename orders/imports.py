@@ -27,7 +27,7 @@ from .validation import OrderIn, error_paths
 
 log = logging.getLogger(__name__)
 CustomerRef = namedtuple('CustomerRef', 'id code name')
-PROGRESS_EVERY = 100
+PROGRESS_EVERY = 20
 KEY_HASH = 'import'  # an import row's key is never replayed with a body, so no hash to compare
 
 
