@@ -4,8 +4,8 @@ One counter row per series and year, incremented by a single UPDATE ... RETURNIN
 transaction that writes the order: the row lock (PostgreSQL) or the write lock (SQLite) keeps
 concurrent orders apart until commit, and a rolled-back order gives its number back, so the
 series has no gaps and no duplicates. A bulk import reserves the numbers of all its rows in one
-short transaction of its own (`reserve`), in row order; a row that then fails to import (rare:
-its rows were checked) leaves its number unused."""
+step (`reserve`), in row order; a row that then fails to import (rare: its rows were checked),
+or an import cut short, leaves its number unused."""
 from datetime import date
 
 from sqlalchemy import select, update
