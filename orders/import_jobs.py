@@ -4,10 +4,10 @@ row's problems, nothing written), kept until its uploader confirms it, then impo
 The upload keeps the rows the preview found valid, and those are what the import makes orders of
 (a row fixed in the file meanwhile needs a new upload; a customer removed meanwhile fails its rows).
 A confirmed import is one outbox row (kind `import`). Its job reserves the order numbers of the
-valid rows, in row order, and splits the rows into parts of PART_ROWS, each
-with an outbox row of its own (kind `import_part`), all in one transaction: the parts run side by
-side on as many workers as there are (on PostgreSQL; SQLite writes one transaction at a time). Each part counts its progress on its row; the part that
-finishes last gathers the report onto the import.
+valid rows, in row order, and splits the rows into parts of PART_ROWS, each with an outbox row of
+its own (kind `import_part`), all in one transaction: the parts run side by side on as many
+workers as there are (on PostgreSQL; SQLite writes one transaction at a time). Each part counts
+its progress on its row; the part that finishes last gathers the report onto the import.
 
 A worker killed mid-part leaves the part `running` with a heartbeat that stops; the outbox sends
 its job again and the next worker takes the part over once the heartbeat is STALE. Each row's
@@ -16,8 +16,7 @@ transaction, so rows imported before the crash are found by their keys and not m
 import logging
 import os
 import time
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 
@@ -26,6 +25,7 @@ from engine.commands import Actor
 from engine.db import db
 from engine.errors import Conflict, Invalid
 from engine.models import utcnow
+from engine.projection import jsonable
 from . import imports, numbering, sheets
 from .models import Customer, IdempotencyKey, OrderImport, OrderImportPart
 from .validation import OrderIn
@@ -58,7 +58,7 @@ def upload(content, filename, actor):
     imp = OrderImport(filename=os.path.basename(filename)[:255], format=fmt, size=len(content), content=content,
                       status='checked', created_by=actor.username, created_groups=list(actor.groups),
                       rows=report.rows, valid=report.valid, invalid=report.invalid, problems=report.problems,
-                      checked=[{'row': row, 'values': _json_value(values), 'customer': list(customer)}
+                      checked=[{'row': row, 'values': jsonable(values), 'customer': list(customer)}
                                for row, values, customer in valid])
     db.session.add(imp)
     db.session.commit()
@@ -109,12 +109,12 @@ def discard(imp):
     db.session.commit()
 
 
-def _claim(table, row_id, from_status):
+def _claim(table, row_id):
     """Take a queued row, or one whose worker has not been heard of for STALE; False if someone
     else has it or it is finished."""
     now = utcnow()
     claimed = db.session.execute(update(table).where(table.c.id == row_id, or_(
-        table.c.status == from_status,
+        table.c.status == 'queued',
         and_(table.c.status == 'running', table.c.heartbeat_at < now - STALE))).values(
         status='running', heartbeat_at=now)).rowcount == 1
     db.session.commit()
@@ -131,24 +131,12 @@ def _fail(import_id, error):
     return 'failed'
 
 
-def _json_value(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _json_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_value(v) for v in value]
-    return value
-
-
 def work(import_id):
     """The import's job: reserve the numbers and split the rows into parts, in one transaction.
     'split', 'done' (no valid row left), 'failed', 'finished' (split before) or 'skipped'
     (another worker is on it)."""
     now = utcnow()
-    if not _claim(_table, import_id, 'queued'):
+    if not _claim(_table, import_id):
         imp = get(import_id)
         return 'finished' if imp is None or imp.parts or imp.status in ('done', 'failed', 'discarded') else 'skipped'
     db.session.execute(update(_table).where(_table.c.id == import_id, _table.c.started_at.is_(None))
@@ -228,7 +216,7 @@ def work_part(import_id, part_number):
     part = _part(import_id, part_number)
     if part is None or part.status == 'done':
         return 'finished'
-    if not _claim(_parts, part.id, 'queued'):
+    if not _claim(_parts, part.id):
         return 'skipped'
     imp = get(import_id)
     actor = Actor(imp.created_by, tuple(imp.created_groups or ()))

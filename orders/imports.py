@@ -27,7 +27,6 @@ from .validation import OrderIn, error_paths
 
 log = logging.getLogger(__name__)
 CustomerRef = namedtuple('CustomerRef', 'id code name')
-PROGRESS_EVERY = 20
 KEY_HASH = 'import'  # an import row's key is never replayed with a body, so no hash to compare
 
 
@@ -174,14 +173,14 @@ def run(content, fmt, actor, dry_run=True):
 def import_rows(valid, actor, report, keys=None, progress=None, numbers=None):
     """Make each checked row an order, in a transaction of its own, into the report.
     keys: row number -> an idempotency key that row's order is written with; progress(report) is
-    called every PROGRESS_EVERY rows; numbers: the rows' reserved order numbers (reserved here
+    called after each row; numbers: the rows' reserved order numbers (reserved here
     when None)."""
     # Every row starts the version that is the latest now (not deployed: one clear 404, not one per row).
     version = deployments.latest(LIFECYCLE).version if valid else None
     if numbers is None:
         numbers = numbering.reserve(db.session(), len(valid))
     with durable_at_end():
-        for done, ((number, values, customer), reserved) in enumerate(zip(valid, numbers), 1):
+        for (number, values, customer), reserved in zip(valid, numbers):
             idempotency = (keys(number), KEY_HASH) if keys is not None else None
             try:
                 pending = service.start_order(values, actor, customer=customer, source='import', version=version,
@@ -193,5 +192,5 @@ def import_rows(valid, actor, report, keys=None, progress=None, numbers=None):
                 continue
             report.imported += 1
             report.orders.append({'row': number, 'number': pending.number})
-            if progress is not None and done % PROGRESS_EVERY == 0:
+            if progress is not None:
                 progress(report)

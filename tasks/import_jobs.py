@@ -1,5 +1,5 @@
 """Order imports confirmed in the import page, run by workers: the outbox dispatchers that queue
-an import (checked and split into parts) and its parts (imported side by side), and their jobs;
+an import (split into parts) and its parts (imported side by side), and their jobs;
 orders.import_jobs does the work."""
 from engine import outbox
 from engine.db import db

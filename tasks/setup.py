@@ -1,5 +1,6 @@
 """Connects the engine to the workers: registers the outbox dispatchers for service tasks and
-order imports and tells the engine which operators exist. Called by the app factory (web and worker alike)."""
+order imports and tells the engine which operators exist. Called by the app factory (web and
+worker alike)."""
 from engine import outbox, service_tasks
 from .import_jobs import enqueue_import, enqueue_import_part
 from .operators import load_all

@@ -48,15 +48,13 @@ def upload_import():
     _may_import()
     limit = settings.get('ORDER_IMPORT_MAX_BYTES')
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
-        return _upload_page(_('The file is larger than %(mb)s MB: split it into several files.',
-                              mb=limit // (1024 * 1024)), 413)
+        return _too_large(limit)
     upload = request.files.get('file')
     if upload is None or not upload.filename:
         return _upload_page(_('Choose a .csv or .xlsx file to upload.'), 422)
     content = upload.read(limit + 1)
     if len(content) > limit:
-        return _upload_page(_('The file is larger than %(mb)s MB: split it into several files.',
-                              mb=limit // (1024 * 1024)), 413)
+        return _too_large(limit)
     if not upload.filename.lower().endswith(tuple('.' + f for f in sheets.FORMATS)):
         return _upload_page(_('"%(name)s" is not a .csv or .xlsx file: save the sheet as one of those and upload it '
                               'again.', name=upload.filename), 422)
@@ -65,6 +63,16 @@ def upload_import():
     except Invalid as error:
         return _upload_page(_('The file could not be read: %(problem)s', problem=error.message), 422)
     return redirect(url_for('orders_ui.import_detail', import_id=imp.id))
+
+
+def _too_large(limit):
+    return _upload_page(_('The file is larger than %(mb)s MB: split it into several files.',
+                          mb=limit // (1024 * 1024)), 413)
+
+
+def _moved_already(import_id):
+    flash(_('This import was confirmed or discarded already.'), 'error')
+    return _detail(import_jobs.get(import_id), 409)
 
 
 def _detail(imp, status=200):
@@ -89,8 +97,7 @@ def confirm_import(import_id):
         flash(_('This file has no valid row to import: correct the rows listed and upload it again.'), 'error')
         return _detail(imp, 422)
     except Conflict:
-        flash(_('This import was confirmed or discarded already.'), 'error')
-        return _detail(import_jobs.get(import_id), 409)
+        return _moved_already(import_id)
     flash(ngettext('The import was started: %(num)s order is being created.',
                    'The import was started: %(num)s orders are being created.', imp.valid), 'success')
     return redirect(url_for('orders_ui.import_detail', import_id=import_id))
@@ -102,8 +109,7 @@ def discard_import(import_id):
     try:
         import_jobs.discard(imp)
     except Conflict:
-        flash(_('This import was confirmed or discarded already.'), 'error')
-        return _detail(import_jobs.get(import_id), 409)
+        return _moved_already(import_id)
     flash(_('The upload was discarded; nothing was imported.'), 'success')
     return redirect(url_for('orders_ui.import_page'))
 
